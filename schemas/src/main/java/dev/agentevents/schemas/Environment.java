@@ -1,0 +1,79 @@
+package dev.agentevents.schemas;
+
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Typed reading of environment variables for the applications' config records. Every bad value is an
+ * {@link IllegalArgumentException} that names the variable, the value and what was expected.
+ */
+public record Environment(Map<String, String> variables) {
+
+    public Environment {
+        Objects.requireNonNull(variables, "variables");
+    }
+
+    public static Environment of(Map<String, String> variables) {
+        return new Environment(variables);
+    }
+
+    public String text(String name, String defaultValue) {
+        String value = variables.get(name);
+        return value == null || value.isBlank() ? defaultValue : value.trim();
+    }
+
+    public String required(String name) {
+        String value = text(name, null);
+        if (value == null) {
+            throw new IllegalArgumentException(name + " must be set");
+        }
+        return value;
+    }
+
+    public int integer(String name, int defaultValue) {
+        String value = text(name, null);
+        if (value == null) {
+            return defaultValue;
+        }
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " '" + value + "' is not a whole number", e);
+        }
+    }
+
+    public long longValue(String name, long defaultValue) {
+        String value = text(name, null);
+        if (value == null) {
+            return defaultValue;
+        }
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " '" + value + "' is not a whole number", e);
+        }
+    }
+
+    /** A duration given in milliseconds. */
+    public Duration millis(String name, Duration defaultValue) {
+        long ms = longValue(name, defaultValue.toMillis());
+        if (ms < 0) {
+            throw new IllegalArgumentException(name + " '" + ms + "' must not be negative (milliseconds)");
+        }
+        return Duration.ofMillis(ms);
+    }
+
+    public boolean flag(String name, boolean defaultValue) {
+        String value = text(name, null);
+        if (value == null) {
+            return defaultValue;
+        }
+        return switch (value.toLowerCase(Locale.ROOT)) {
+            case "true", "1", "yes", "on" -> true;
+            case "false", "0", "no", "off" -> false;
+            default -> throw new IllegalArgumentException(name + " '" + value + "' is not true or false");
+        };
+    }
+}
