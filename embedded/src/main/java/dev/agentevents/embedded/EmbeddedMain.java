@@ -1,13 +1,9 @@
 package dev.agentevents.embedded;
 
-import dev.agentevents.schemas.CompatibilityLevel;
-import dev.agentevents.schemas.PipelineTopics;
-import dev.agentevents.schemas.SchemaRegistryClient;
 import dev.agentevents.schemas.Topics;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import org.apache.kafka.clients.admin.Admin;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -38,33 +34,19 @@ public final class EmbeddedMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        System.err.println("starting Kafka (KRaft, 1 node) on 127.0.0.1:" + kafkaPort + " ...");
-        EmbeddedKafka kafka = EmbeddedKafka.builder().brokerPort(kafkaPort).dataDir(dataDir).start();
-        SchemaRegistryServer registry;
-        try {
-            System.err.println("starting the schema registry on 127.0.0.1:" + registryPort + " ...");
-            registry = SchemaRegistryServer.start(RegistryConfig.of(kafka.bootstrapServers(), registryPort, (short) 1));
-            Topics topics = new Topics(topicPrefix);
-            System.err.println("creating topics " + topics.all() + " ...");
-            try (Admin admin = kafka.admin()) {
-                PipelineTopics.ensure(admin, topics, partitions, (short) 1);
-            }
-            SchemaRegistryClient client = registry.client();
-            client.setCompatibility(Topics.valueSubject(topics.events()), CompatibilityLevel.FULL_TRANSITIVE);
-            client.setCompatibility(Topics.valueSubject(topics.ordered()), CompatibilityLevel.FULL_TRANSITIVE);
-        } catch (RuntimeException e) {
-            kafka.close();
-            throw e;
-        }
+        System.err.println("starting Kafka (KRaft, 1 node) on 127.0.0.1:" + kafkaPort
+                + " and the schema registry on 127.0.0.1:" + registryPort + " ...");
+        EmbeddedStack stack = EmbeddedStack.start(EmbeddedStack.Options.defaults()
+                .withPorts(kafkaPort, registryPort).withDataDir(dataDir).withPartitions(partitions)
+                .withTopics(new Topics(topicPrefix)));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.err.println("stopping ...");
-            registry.close();
-            kafka.close();
+            stack.close();
             System.err.println("stopped");
             stopped.countDown();
         }, "embedded-shutdown"));
-        System.out.println("READY kafka=" + kafka.bootstrapServers() + " registry=" + registry.url());
+        System.out.println("READY kafka=" + stack.bootstrapServers() + " registry=" + stack.registryUrl());
         System.out.flush();
         stopped.await();
         return 0;

@@ -47,7 +47,7 @@ class AvroSerdeIntegrationTest {
 
     @BeforeAll
     static void start() {
-        RegistryConfig base = RegistryConfig.of(SharedKafka.get().bootstrapServers(), 0, (short) 1);
+        RegistryConfig base = RegistryConfig.of(EmbeddedStack.shared().kafka().bootstrapServers(), 0, (short) 1);
         registry = SchemaRegistryServer.start(new RegistryConfig(base.kafka(), base.host(), 0,
                 "_schemas-serde-" + UUID.randomUUID(), (short) 1, base.defaultCompatibility()));
         client = registry.client();
@@ -193,7 +193,7 @@ class AvroSerdeIntegrationTest {
 
     private static String newTopic() throws Exception {
         String topic = "serde-" + UUID.randomUUID();
-        try (Admin admin = SharedKafka.get().admin()) {
+        try (Admin admin = EmbeddedStack.shared().kafka().admin()) {
             admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
         }
         return topic;
@@ -210,7 +210,7 @@ class AvroSerdeIntegrationTest {
         config.putAll(extra);
         serializer.configure(config, false);
         try (KafkaProducer<String, Object> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedKafka.get().bootstrapServers()),
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, EmbeddedStack.shared().kafka().bootstrapServers()),
                 new StringSerializer(), serializer)) {
             for (Object value : values) {
                 producer.send(new ProducerRecord<>(topic, "key", value)).get(30, TimeUnit.SECONDS);
@@ -222,7 +222,7 @@ class AvroSerdeIntegrationTest {
         deserializer.configure(registryConfig(), false);
         List<Object> values = new ArrayList<>();
         try (KafkaConsumer<String, ?> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedKafka.get().bootstrapServers(),
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, EmbeddedStack.shared().kafka().bootstrapServers(),
                 ConsumerConfig.GROUP_ID_CONFIG, "serde-test-" + UUID.randomUUID(),
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(), deserializer)) {
             consumer.subscribe(List.of(topic));

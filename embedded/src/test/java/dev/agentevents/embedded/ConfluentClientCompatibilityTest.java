@@ -40,7 +40,7 @@ class ConfluentClientCompatibilityTest {
 
     @BeforeAll
     static void start() {
-        RegistryConfig base = RegistryConfig.of(SharedKafka.get().bootstrapServers(), 0, (short) 1);
+        RegistryConfig base = RegistryConfig.of(EmbeddedStack.shared().kafka().bootstrapServers(), 0, (short) 1);
         registry = SchemaRegistryServer.start(new RegistryConfig(base.kafka(), base.host(), 0,
                 "_schemas-confluent-" + UUID.randomUUID(), (short) 1, base.defaultCompatibility()));
         confluent = new CachedSchemaRegistryClient(List.of(registry.url()), 100);

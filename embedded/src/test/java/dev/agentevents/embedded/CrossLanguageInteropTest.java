@@ -49,7 +49,7 @@ class CrossLanguageInteropTest {
 
     @BeforeAll
     static void start() {
-        RegistryConfig base = RegistryConfig.of(SharedKafka.get().bootstrapServers(), 0, (short) 1);
+        RegistryConfig base = RegistryConfig.of(EmbeddedStack.shared().kafka().bootstrapServers(), 0, (short) 1);
         registry = SchemaRegistryServer.start(new RegistryConfig(base.kafka(), base.host(), 0,
                 "_schemas-interop-" + UUID.randomUUID(), (short) 1, base.defaultCompatibility()));
     }
@@ -66,7 +66,7 @@ class CrossLanguageInteropTest {
         Path schemaFile = Files.writeString(dir.resolve("AgentEvent.avsc"), AgentEvent.getClassSchema().toString(true));
         Path eventFile = Files.writeString(dir.resolve("event.json"), EventJson.toJson(event).toString());
 
-        JsonNode produced = EventJson.MAPPER.readTree(node("produce", SharedKafka.get().bootstrapServers(),
+        JsonNode produced = EventJson.MAPPER.readTree(node("produce", EmbeddedStack.shared().kafka().bootstrapServers(),
                 registry.url(), topic, schemaFile.toAbsolutePath().toString(), eventFile.toAbsolutePath().toString())
                 .get(0));
 
@@ -88,12 +88,12 @@ class CrossLanguageInteropTest {
         AgentEvent event = toolExecuting("heidi", "run-java-1");
         AvroSerializer<AgentEvent> serializer = new AvroSerializer<>(registry.client(), Map.of(), false);
         try (KafkaProducer<String, AgentEvent> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedKafka.get().bootstrapServers()),
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, EmbeddedStack.shared().kafka().bootstrapServers()),
                 new StringSerializer(), serializer)) {
             producer.send(new ProducerRecord<>(topic, event.getUserId(), event)).get(30, TimeUnit.SECONDS);
         }
 
-        JsonNode line = EventJson.MAPPER.readTree(node("consume", SharedKafka.get().bootstrapServers(),
+        JsonNode line = EventJson.MAPPER.readTree(node("consume", EmbeddedStack.shared().kafka().bootstrapServers(),
                 registry.url(), topic, "1").get(0));
 
         assertThat(line.get("key").asText()).isEqualTo("heidi");
@@ -147,7 +147,7 @@ class CrossLanguageInteropTest {
 
     private static String newTopic() throws Exception {
         String topic = "interop-" + UUID.randomUUID();
-        try (Admin admin = SharedKafka.get().admin()) {
+        try (Admin admin = EmbeddedStack.shared().kafka().admin()) {
             admin.createTopics(List.of(new NewTopic(topic, 3, (short) 1))).all().get(30, TimeUnit.SECONDS);
         }
         return topic;
@@ -155,7 +155,7 @@ class CrossLanguageInteropTest {
 
     private static <V> KafkaConsumer<String, V> consumer(AvroDeserializer<V> deserializer) {
         return new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedKafka.get().bootstrapServers(),
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, EmbeddedStack.shared().kafka().bootstrapServers(),
                 ConsumerConfig.GROUP_ID_CONFIG, "interop-" + UUID.randomUUID(),
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(), deserializer);
     }

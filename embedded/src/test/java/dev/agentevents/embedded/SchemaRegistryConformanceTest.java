@@ -39,7 +39,7 @@ class SchemaRegistryConformanceTest {
     }
 
     private SchemaRegistryServer start() {
-        RegistryConfig base = RegistryConfig.of(SharedKafka.get().bootstrapServers(), 0, (short) 1);
+        RegistryConfig base = RegistryConfig.of(EmbeddedStack.shared().kafka().bootstrapServers(), 0, (short) 1);
         return SchemaRegistryServer.start(new RegistryConfig(base.kafka(), base.host(), 0, topic,
                 base.replicationFactor(), base.defaultCompatibility()));
     }

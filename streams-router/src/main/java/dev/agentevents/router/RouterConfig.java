@@ -1,0 +1,131 @@
+package dev.agentevents.router;
+
+import dev.agentevents.schemas.Environment;
+import dev.agentevents.schemas.KafkaSettings;
+import dev.agentevents.schemas.SchemaRegistryClient;
+import dev.agentevents.schemas.Topics;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.streams.StreamsConfig;
+
+/**
+ * Settings of the router, built once from the environment before any client exists.
+ *
+ * <p>Shared: {@code KAFKA_*} (see {@link KafkaSettings}), {@code SCHEMA_REGISTRY_URL},
+ * {@code AGENT_EVENTS_TOPIC_PREFIX}. The router's own, with defaults:
+ * <ul>
+ * <li>{@code ROUTER_APPLICATION_ID} (agent-events-router): Kafka Streams application id, shared by all instances;
+ * <li>{@code ROUTER_PROCESSING_GUARANTEE} (exactly_once_v2, or at_least_once);
+ * <li>{@code ROUTER_COMMIT_INTERVAL_MS} (50): how often output becomes visible to read_committed readers;
+ * <li>{@code ROUTER_THREADS} (1), {@code ROUTER_STATE_DIR} (java.io.tmpdir/agent-events-router);
+ * <li>{@code ROUTER_MAX_EVENT_BYTES} (327680): larger input records go to the dead-letter topic;
+ * <li>{@code ROUTER_GAP_TIMEOUT_MS} (5000): how long a missing seq is waited for before a gap marker;
+ * <li>{@code ROUTER_MAX_PENDING_PER_RUN} (1000): events held per run while waiting;
+ * <li>{@code ROUTER_ABANDON_AFTER_MS} (300000): idle time after which a run is closed with ABANDONED;
+ * <li>{@code ROUTER_RUN_GRACE_MS} (60000): how long a finished run's state is kept to catch late events;
+ * <li>{@code ROUTER_SWEEP_INTERVAL_MS} (1000): wall-clock period of the timeout sweep;
+ * <li>{@code ROUTER_REGISTRY_RETRY_MS} (5000): how long a record waits for an unreachable registry;
+ * <li>{@code ROUTER_PRODUCER_LINGER_MS} (5), {@code ROUTER_REPLICATION_FACTOR} (-1: the brokers' default);
+ * <li>{@code ROUTER_HTTP_PORT} (8090; 0 = any free port): {@code /metrics} and {@code /health}.
+ * </ul>
+ */
+public record RouterConfig(KafkaSettings kafka, String registryUrl, Topics topics, String applicationId,
+                           String processingGuarantee, Duration commitInterval, int threads, String stateDir,
+                           int maxEventBytes, Duration gapTimeout, int maxPendingPerRun, Duration abandonAfter,
+                           Duration runGrace, Duration sweepInterval, Duration registryRetry, int producerLingerMs,
+                           int replicationFactor, int httpPort) {
+
+    private static final Set<String> GUARANTEES = Set.of(StreamsConfig.EXACTLY_ONCE_V2, StreamsConfig.AT_LEAST_ONCE);
+
+    public RouterConfig {
+        Objects.requireNonNull(kafka, "kafka");
+        Objects.requireNonNull(registryUrl, "SCHEMA_REGISTRY_URL must be set");
+        Objects.requireNonNull(topics, "topics");
+        if (!GUARANTEES.contains(processingGuarantee)) {
+            throw new IllegalArgumentException("ROUTER_PROCESSING_GUARANTEE '" + processingGuarantee
+                    + "' is not one of " + GUARANTEES);
+        }
+        positive("ROUTER_THREADS", threads);
+        positive("ROUTER_MAX_EVENT_BYTES", maxEventBytes);
+        positive("ROUTER_MAX_PENDING_PER_RUN", maxPendingPerRun);
+        positive("ROUTER_SWEEP_INTERVAL_MS", sweepInterval.toMillis());
+        positive("ROUTER_COMMIT_INTERVAL_MS", commitInterval.toMillis());
+    }
+
+    private static void positive(String name, long value) {
+        if (value < 1) {
+            throw new IllegalArgumentException(name + " " + value + " must be at least 1");
+        }
+    }
+
+    public static RouterConfig fromEnv(Map<String, String> variables) {
+        Environment env = Environment.of(variables);
+        return new RouterConfig(
+                KafkaSettings.fromEnv(variables),
+                env.required("SCHEMA_REGISTRY_URL"),
+                Topics.fromEnv(variables),
+                env.text("ROUTER_APPLICATION_ID", "agent-events-router"),
+                env.text("ROUTER_PROCESSING_GUARANTEE", StreamsConfig.EXACTLY_ONCE_V2),
+                env.millis("ROUTER_COMMIT_INTERVAL_MS", Duration.ofMillis(50)),
+                env.integer("ROUTER_THREADS", 1),
+                env.text("ROUTER_STATE_DIR", System.getProperty("java.io.tmpdir") + "/agent-events-router"),
+                env.integer("ROUTER_MAX_EVENT_BYTES", 320 * 1024),
+                env.millis("ROUTER_GAP_TIMEOUT_MS", Duration.ofSeconds(5)),
+                env.integer("ROUTER_MAX_PENDING_PER_RUN", 1000),
+                env.millis("ROUTER_ABANDON_AFTER_MS", Duration.ofMinutes(5)),
+                env.millis("ROUTER_RUN_GRACE_MS", Duration.ofMinutes(1)),
+                env.millis("ROUTER_SWEEP_INTERVAL_MS", Duration.ofSeconds(1)),
+                env.millis("ROUTER_REGISTRY_RETRY_MS", Duration.ofSeconds(5)),
+                env.integer("ROUTER_PRODUCER_LINGER_MS", 5),
+                env.integer("ROUTER_REPLICATION_FACTOR", -1),
+                env.integer("ROUTER_HTTP_PORT", 8090));
+    }
+
+    /** Kafka Streams properties: these settings, then every {@code KAFKA_*} setting for all its clients. */
+    public Properties streamsProperties() {
+        Properties props = new Properties();
+        props.putAll(kafka.asClientConfig());
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, processingGuarantee);
+        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitInterval.toMillis());
+        props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);
+        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
+        props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, replicationFactor);
+        props.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, topics.deadLetters());
+        props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+                RouterDeserializationExceptionHandler.class);
+        props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, RouterProcessingExceptionHandler.class);
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), producerLingerMs);
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
+        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+        return props;
+    }
+
+    /** Serde configs for the registry. */
+    public Map<String, Object> registryConfig() {
+        return Map.of(SchemaRegistryClient.URL_CONFIG, registryUrl);
+    }
+
+    public RouterConfig withGuarantee(String guarantee, Duration commit) {
+        return new RouterConfig(kafka, registryUrl, topics, applicationId, guarantee, commit, threads, stateDir,
+                maxEventBytes, gapTimeout, maxPendingPerRun, abandonAfter, runGrace, sweepInterval, registryRetry,
+                producerLingerMs, replicationFactor, httpPort);
+    }
+
+    @Override
+    public String toString() {
+        return "RouterConfig{kafka=" + kafka + ", registry=" + registryUrl + ", topics=" + topics.all()
+                + ", applicationId=" + applicationId + ", processingGuarantee=" + processingGuarantee
+                + ", commitIntervalMs=" + commitInterval.toMillis() + ", threads=" + threads + ", stateDir="
+                + stateDir + ", maxEventBytes=" + maxEventBytes + ", gapTimeoutMs=" + gapTimeout.toMillis()
+                + ", maxPendingPerRun=" + maxPendingPerRun + ", abandonAfterMs=" + abandonAfter.toMillis()
+                + ", runGraceMs=" + runGrace.toMillis() + ", sweepIntervalMs=" + sweepInterval.toMillis()
+                + ", registryRetryMs=" + registryRetry.toMillis() + ", producerLingerMs=" + producerLingerMs
+                + ", replicationFactor=" + replicationFactor + ", httpPort=" + httpPort + "}";
+    }
+}

@@ -1,0 +1,74 @@
+package dev.agentevents.router;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The router's own counters (Kafka Streams' metrics are bound next to them): events accepted, events rejected
+ * per reason, duplicates dropped per kind, gap markers per reason, runs closed as abandoned. Under
+ * exactly-once, a task that is retried counts its records again: the dead-letter topic is the exact record,
+ * these are rates to alert on.
+ */
+public final class RouterMetrics {
+
+    /** The key under which the exception handlers find this object in the Streams configuration. */
+    static final String CONFIG_KEY = "agent-events.router.metrics";
+
+    private final MeterRegistry registry;
+    private final Counter accepted;
+    private final Counter abandoned;
+    private final Map<RejectReason, Counter> rejected = new EnumMap<>(RejectReason.class);
+    private final Map<String, Counter> dropped = new ConcurrentHashMap<>();
+    private final Map<String, Counter> gaps = new ConcurrentHashMap<>();
+
+    public RouterMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        this.accepted = Counter.builder("router.events.accepted")
+                .description("events written to the ordered topic").register(registry);
+        this.abandoned = Counter.builder("router.runs.abandoned")
+                .description("runs closed with agent_failed{code=ABANDONED}").register(registry);
+        for (RejectReason reason : RejectReason.values()) {
+            rejected.put(reason, Counter.builder("router.events.rejected").tag("reason", reason.name())
+                    .description("input records sent to the dead-letter topic").register(registry));
+        }
+    }
+
+    /** Counters nobody reads (tests, tools). */
+    public static RouterMetrics discarding() {
+        return new RouterMetrics(new SimpleMeterRegistry());
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    void accepted() {
+        accepted.increment();
+    }
+
+    void rejected(RejectReason reason) {
+        rejected.get(reason).increment();
+    }
+
+    void dropped(String kind) {
+        dropped.computeIfAbsent(kind, k -> Counter.builder("router.events.dropped").tag("kind", k)
+                .description("duplicates dropped").register(registry)).increment();
+    }
+
+    void gap(String reason) {
+        gaps.computeIfAbsent(reason, r -> Counter.builder("router.gaps").tag("reason", r)
+                .description("gap markers written").register(registry)).increment();
+    }
+
+    void abandoned() {
+        abandoned.increment();
+    }
+
+    double rejectedCount(RejectReason reason) {
+        return rejected.get(reason).count();
+    }
+}

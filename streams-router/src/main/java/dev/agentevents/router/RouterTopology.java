@@ -1,0 +1,48 @@
+package dev.agentevents.router;
+
+import dev.agentevents.event.OrderedEvent;
+import dev.agentevents.schemas.AvroSerializer;
+import dev.agentevents.schemas.SchemaRegistryClient;
+import java.util.Map;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The router's topology, a function of its config: {@code agent-events} (raw key, decoded value with its bytes)
+ * → {@link RunSequencer} (stores {@code runs} and {@code pending}) → {@code agent-events-ordered} (key = userId,
+ * value = {@link OrderedEvent}) and {@code agent-events-dlq} (original key and value bytes, reason headers).
+ */
+public final class RouterTopology {
+
+    static final String SOURCE = "events-source";
+    static final String SEQUENCER = "run-sequencer";
+
+    private RouterTopology() {
+    }
+
+    public static Topology build(RouterConfig config) {
+        return build(config, RouterMetrics.discarding());
+    }
+
+    public static Topology build(RouterConfig config, RouterMetrics metrics) {
+        SchemaRegistryClient registry = new SchemaRegistryClient(config.registryUrl());
+        AvroSerializer<OrderedEvent> orderedSerializer = new AvroSerializer<>(registry, Map.of(), false);
+        Topology topology = new Topology();
+        topology.addSource(SOURCE, new ByteArrayDeserializer(),
+                new IncomingEvent.ValueDeserializer(registry, config.registryRetry()), config.topics().events());
+        topology.addProcessor(SEQUENCER, () -> new RunSequencer(config, metrics), SOURCE);
+        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RunSequencer.RUNS_STORE),
+                Serdes.Bytes(), Serdes.ByteArray()).withCachingEnabled(), SEQUENCER);
+        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RunSequencer.PENDING_STORE),
+                Serdes.Bytes(), Serdes.ByteArray()).withCachingEnabled(), SEQUENCER);
+        topology.addSink(RunSequencer.ORDERED_SINK, config.topics().ordered(), new StringSerializer(),
+                orderedSerializer, SEQUENCER);
+        topology.addSink(RunSequencer.DLQ_SINK, config.topics().deadLetters(), new ByteArraySerializer(),
+                new ByteArraySerializer(), SEQUENCER);
+        return topology;
+    }
+}
