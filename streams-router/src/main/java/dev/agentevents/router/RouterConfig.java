@@ -31,6 +31,7 @@ import org.apache.kafka.streams.StreamsConfig;
  * <li>{@code ROUTER_SWEEP_INTERVAL_MS} (1000): wall-clock period of the timeout sweep;
  * <li>{@code ROUTER_REGISTRY_RETRY_MS} (5000): how long a record waits for an unreachable registry;
  * <li>{@code ROUTER_PRODUCER_LINGER_MS} (5), {@code ROUTER_REPLICATION_FACTOR} (-1: the brokers' default);
+ * <li>{@code ROUTER_SESSION_TIMEOUT_MS} (10000): how soon the others take over the partitions of a crashed instance;
  * <li>{@code ROUTER_HTTP_PORT} (8090; 0 = any free port): {@code /metrics} and {@code /health}.
  * </ul>
  */
@@ -38,7 +39,7 @@ public record RouterConfig(KafkaSettings kafka, String registryUrl, Topics topic
                            String processingGuarantee, Duration commitInterval, int threads, String stateDir,
                            int maxEventBytes, Duration gapTimeout, int maxPendingPerRun, Duration abandonAfter,
                            Duration runGrace, Duration sweepInterval, Duration registryRetry, int producerLingerMs,
-                           int replicationFactor, int httpPort) {
+                           int replicationFactor, Duration sessionTimeout, int httpPort) {
 
     private static final Set<String> GUARANTEES = Set.of(StreamsConfig.EXACTLY_ONCE_V2, StreamsConfig.AT_LEAST_ONCE);
 
@@ -83,6 +84,7 @@ public record RouterConfig(KafkaSettings kafka, String registryUrl, Topics topic
                 env.millis("ROUTER_REGISTRY_RETRY_MS", Duration.ofSeconds(5)),
                 env.integer("ROUTER_PRODUCER_LINGER_MS", 5),
                 env.integer("ROUTER_REPLICATION_FACTOR", -1),
+                env.millis("ROUTER_SESSION_TIMEOUT_MS", Duration.ofSeconds(10)),
                 env.integer("ROUTER_HTTP_PORT", 8090));
     }
 
@@ -103,6 +105,10 @@ public record RouterConfig(KafkaSettings kafka, String registryUrl, Topics topic
         props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), producerLingerMs);
         props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG),
+                (int) sessionTimeout.toMillis());
+        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG),
+                (int) Math.max(500, sessionTimeout.toMillis() / 4));
         return props;
     }
 
@@ -114,7 +120,7 @@ public record RouterConfig(KafkaSettings kafka, String registryUrl, Topics topic
     public RouterConfig withGuarantee(String guarantee, Duration commit) {
         return new RouterConfig(kafka, registryUrl, topics, applicationId, guarantee, commit, threads, stateDir,
                 maxEventBytes, gapTimeout, maxPendingPerRun, abandonAfter, runGrace, sweepInterval, registryRetry,
-                producerLingerMs, replicationFactor, httpPort);
+                producerLingerMs, replicationFactor, sessionTimeout, httpPort);
     }
 
     @Override
@@ -126,6 +132,7 @@ public record RouterConfig(KafkaSettings kafka, String registryUrl, Topics topic
                 + ", maxPendingPerRun=" + maxPendingPerRun + ", abandonAfterMs=" + abandonAfter.toMillis()
                 + ", runGraceMs=" + runGrace.toMillis() + ", sweepIntervalMs=" + sweepInterval.toMillis()
                 + ", registryRetryMs=" + registryRetry.toMillis() + ", producerLingerMs=" + producerLingerMs
-                + ", replicationFactor=" + replicationFactor + ", httpPort=" + httpPort + "}";
+                + ", replicationFactor=" + replicationFactor + ", sessionTimeoutMs=" + sessionTimeout.toMillis()
+                + ", httpPort=" + httpPort + "}";
     }
 }
