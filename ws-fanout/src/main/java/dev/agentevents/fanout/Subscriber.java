@@ -1,0 +1,279 @@
+package dev.agentevents.fanout;
+
+import io.vertx.core.Context;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One client connection (WebSocket or SSE) of one user: which of the user's frames it wants (optionally one run or
+ * one thread), the position it has been sent up to, and a bounded queue in front of the socket. Frames arrive from
+ * the Kafka thread; writing happens on the connection's own event loop, as fast as the socket drains. A client
+ * that lets more than the configured frames or bytes pile up is closed with 4008 and resumes later: one slow
+ * client never delays another or grows memory without bound.
+ */
+final class Subscriber {
+
+    /** The socket or event stream under a subscriber; used on the subscriber's event loop only. */
+    interface Transport {
+        void send(Frame frame);
+
+        boolean writeQueueFull();
+
+        void drainHandler(Runnable handler);
+
+        void close(short code, String reason);
+    }
+
+    static final short TOO_SLOW = 4008;
+    static final short MOVED = 4009;
+
+    final String userId;
+    final int partition;
+    private final String runFilter;
+    private final String threadFilter;
+    private final Context context;
+    private final Transport transport;
+    private final FanoutMetrics metrics;
+    private final int maxFrames;
+    private final long maxBytes;
+
+    private final ArrayDeque<Frame> queue = new ArrayDeque<>();
+    private long queuedBytes;
+    private long lastQueuedOffset = -1;
+    private List<Frame> held;
+    private boolean drainScheduled;
+    private boolean waitingForSocket;
+    private boolean closed;
+    private short closeCode;
+    private String closeReason;
+    private Runnable onClosed = () -> { };
+
+    Subscriber(String userId, int partition, String runFilter, String threadFilter, Context context,
+               Transport transport, FanoutMetrics metrics, int maxFrames, long maxBytes) {
+        this.userId = userId;
+        this.partition = partition;
+        this.runFilter = runFilter;
+        this.threadFilter = threadFilter;
+        this.context = context;
+        this.transport = transport;
+        this.metrics = metrics;
+        this.maxFrames = maxFrames;
+        this.maxBytes = maxBytes;
+    }
+
+    void onClosed(Runnable action) {
+        this.onClosed = action;
+    }
+
+    private boolean wants(Frame frame) {
+        return (runFilter == null || runFilter.equals(frame.runId()))
+                && (threadFilter == null || threadFilter.equals(frame.threadId()));
+    }
+
+    /** Sets the position this subscriber starts after: frames at or before it are not sent. */
+    synchronized void startAfter(long offset) {
+        lastQueuedOffset = offset;
+    }
+
+    synchronized long lastQueuedOffset() {
+        return lastQueuedOffset;
+    }
+
+    /** Live frames wait until {@link #release} while older frames are fetched from Kafka. */
+    synchronized void hold() {
+        held = new ArrayList<>();
+    }
+
+    /** A frame of this subscriber's user; any thread. */
+    void offer(Frame frame) {
+        if (!wants(frame)) {
+            return;
+        }
+        boolean schedule;
+        synchronized (this) {
+            if (closed || frame.offset() <= lastQueuedOffset) {
+                return;
+            }
+            if (held != null) {
+                held.add(frame);
+                if (held.size() > maxFrames) {
+                    tooSlow();
+                }
+                return;
+            }
+            schedule = enqueue(frame);
+        }
+        if (schedule) {
+            context.runOnContext(v -> drain());
+        }
+    }
+
+    /** A control frame (welcome, reset): always sent, in order with the rest. */
+    void control(Frame frame) {
+        boolean schedule;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            schedule = enqueue(frame);
+        }
+        if (schedule) {
+            context.runOnContext(v -> drain());
+        }
+    }
+
+    /** Frames read back from Kafka; true while the queue has room for more soon. */
+    boolean offerCatchup(List<Frame> frames) {
+        boolean schedule = false;
+        synchronized (this) {
+            if (closed) {
+                return false;
+            }
+            for (Frame frame : frames) {
+                if (wants(frame) && frame.offset() > lastQueuedOffset) {
+                    schedule |= enqueue(frame);
+                }
+            }
+        }
+        if (schedule) {
+            context.runOnContext(v -> drain());
+        }
+        return !isClosed();
+    }
+
+    /** Whether the queue is under half full: the catch-up reader waits for this between batches. */
+    synchronized boolean hasRoom() {
+        return closed || queue.size() < maxFrames / 2;
+    }
+
+    /** Ends holding: what arrived live meanwhile follows, skipping what catch-up already sent. */
+    void release() {
+        boolean schedule = false;
+        synchronized (this) {
+            List<Frame> live = held;
+            held = null;
+            if (closed || live == null) {
+                return;
+            }
+            for (Frame frame : live) {
+                if (frame.offset() > lastQueuedOffset) {
+                    schedule |= enqueue(frame);
+                }
+            }
+        }
+        if (schedule) {
+            context.runOnContext(v -> drain());
+        }
+    }
+
+    /** Sends {@code last} after everything queued, then closes with {@code code}. */
+    void closeAfter(Frame last, short code, String reason) {
+        boolean schedule;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            held = null;
+            queue.addLast(last);
+            closed = true;
+            closeCode = code;
+            closeReason = reason;
+            schedule = !drainScheduled && !waitingForSocket;
+            drainScheduled |= schedule;
+        }
+        if (schedule) {
+            context.runOnContext(v -> drain());
+        }
+    }
+
+    synchronized boolean isClosed() {
+        return closed;
+    }
+
+    /** Adds to the queue; true when a drain must be scheduled. Caller holds the lock. */
+    private boolean enqueue(Frame frame) {
+        queue.addLast(frame);
+        queuedBytes += frame.weight();
+        if (frame.hasPosition()) {
+            lastQueuedOffset = frame.offset();
+        }
+        if (queue.size() > maxFrames || queuedBytes > maxBytes) {
+            tooSlow();
+            return false;
+        }
+        if (drainScheduled || waitingForSocket) {
+            return false;
+        }
+        drainScheduled = true;
+        return true;
+    }
+
+    /** Caller holds the lock. */
+    private void tooSlow() {
+        int dropped = queue.size() + (held == null ? 0 : held.size());
+        queue.clear();
+        queuedBytes = 0;
+        held = null;
+        closed = true;
+        metrics.dropped("slow_client", dropped);
+        context.runOnContext(v -> {
+            transport.close(TOO_SLOW, "too slow; resume from your last position");
+            onClosed.run();
+        });
+    }
+
+    /** Writes queued frames while the socket takes them; on the subscriber's event loop. */
+    private void drain() {
+        while (true) {
+            Frame next;
+            synchronized (this) {
+                if (transport.writeQueueFull()) {
+                    waitingForSocket = true;
+                    drainScheduled = false;
+                    transport.drainHandler(this::socketDrained);
+                    return;
+                }
+                next = queue.pollFirst();
+                if (next == null) {
+                    drainScheduled = false;
+                    if (closed && closeReason != null) {
+                        short code = closeCode;
+                        String reason = closeReason;
+                        closeReason = null;
+                        transport.close(code, reason);
+                        onClosed.run();
+                    }
+                    return;
+                }
+                queuedBytes -= next.weight();
+            }
+            transport.send(next);
+            if (next.hasPosition()) {
+                metrics.delivered(next.occurredAtMs());
+            }
+        }
+    }
+
+    private void socketDrained() {
+        synchronized (this) {
+            waitingForSocket = false;
+            if (drainScheduled) {
+                return;
+            }
+            drainScheduled = true;
+        }
+        drain();
+    }
+
+    /** The connection went away (client closed, network): stop queueing for it. */
+    void disconnected() {
+        synchronized (this) {
+            closed = true;
+            queue.clear();
+            queuedBytes = 0;
+            held = null;
+        }
+        onClosed.run();
+    }
+}

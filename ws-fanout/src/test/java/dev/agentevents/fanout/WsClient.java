@@ -1,0 +1,106 @@
+package dev.agentevents.fanout;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.ClientWebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/** A real WebSocket client for tests: collects every frame and the close code. */
+final class WsClient implements AutoCloseable {
+
+    final List<JsonObject> frames = new CopyOnWriteArrayList<>();
+    final CompletableFuture<Short> closeCode = new CompletableFuture<>();
+    volatile String closeReason;
+    final ClientWebSocket socket;
+    private final WebSocketClient client;
+
+    private WsClient(WebSocketClient client, ClientWebSocket socket) {
+        this.client = client;
+        this.socket = socket;
+        // handlers go on before connecting, so no frame (nor an immediate close) can slip past them
+        socket.textMessageHandler(text -> frames.add(new JsonObject(text)));
+        socket.closeHandler(v -> {
+            closeReason = socket.closeReason();
+            closeCode.complete(socket.closeStatusCode());
+        });
+    }
+
+    static WsClient connect(Vertx vertx, String url, String origin) throws Exception {
+        WebSocketClient client = vertx.createWebSocketClient();
+        WebSocketConnectOptions options = new WebSocketConnectOptions().setAbsoluteURI(url);
+        if (origin != null) {
+            options.addHeader("Origin", origin);
+        }
+        WsClient ws = new WsClient(client, client.webSocket());
+        try {
+            ws.socket.connect(options).await(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            client.close();
+            throw e;
+        }
+        return ws;
+    }
+
+    static WsClient connect(Vertx vertx, String url) throws Exception {
+        return connect(vertx, url, null);
+    }
+
+    static String url(FanoutNode node, String token, String query) {
+        return "ws://127.0.0.1:" + node.port() + "/ws?access_token=" + token + (query == null ? "" : "&" + query);
+    }
+
+    List<JsonObject> ofType(String type) {
+        List<JsonObject> matching = new ArrayList<>();
+        for (JsonObject frame : frames) {
+            if (type.equals(frame.getString("type"))) {
+                matching.add(frame);
+            }
+        }
+        return matching;
+    }
+
+    List<JsonObject> events() {
+        return ofType("event").stream().map(f -> f.getJsonObject("event")).toList();
+    }
+
+    /** The last event frame's position. */
+    String lastPosition() {
+        List<JsonObject> events = ofType("event");
+        return events.get(events.size() - 1).getString("pos");
+    }
+
+    boolean await(Predicate<WsClient> condition, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (condition.test(this)) {
+                return true;
+            }
+            Thread.sleep(20);
+        }
+        return condition.test(this);
+    }
+
+    boolean awaitEvents(int count, Duration timeout) throws InterruptedException {
+        return await(c -> c.ofType("event").size() >= count, timeout);
+    }
+
+    short awaitClose(Duration timeout) throws Exception {
+        return closeCode.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void close() {
+        if (!socket.isClosed()) {
+            socket.close();
+        }
+        client.close();
+    }
+}
