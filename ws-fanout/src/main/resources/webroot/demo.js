@@ -79,11 +79,11 @@ function render(event) {
       item(run, event, '▶', 'Run started', null);
       break;
     case 'agent_thinking':
-      item(run, event, '💭', 'Thinking', el('p', { class: 'thought' }, event.thinking.text));
+      item(run, event, '…', 'Thinking', el('p', { class: 'thought' }, event.thinking.text));
       break;
     case 'tool_executing': {
       const result = el('div', { class: 'tool-result pending' }, 'running…');
-      const li = item(run, event, '🔧', el('span', {}, 'Tool ', el('code', {}, event.toolCall.toolName)),
+      const li = item(run, event, '⚙', el('span', {}, 'Tool ', el('code', {}, event.toolCall.toolName)),
         el('div', {}, el('pre', { class: 'args' }, pretty(event.toolCall.argumentsJson)), result));
       run.tools.set(event.toolCallId, { li, result });
       break;
@@ -98,7 +98,7 @@ function render(event) {
         tool.result.replaceWith(body);
         tool.li.setAttribute('data-completed-seq', String(event.seq));
       }
-      const li = item(run, event, '✔', 'Tool result', null);
+      const li = item(run, event, '↳', 'Tool result', null);
       li.classList.add('compact');
       break;
     }
@@ -112,14 +112,14 @@ function render(event) {
       const c = event.completed;
       run.status.className = 'status completed';
       run.status.textContent = 'completed';
-      item(run, event, '✅', `Completed in ${elapsed(event.occurredAt - run.startedAt)}`,
+      item(run, event, '✔', `Completed in ${elapsed(event.occurredAt - run.startedAt)}`,
         el('div', { class: 'muted' }, `${c.inputTokens ?? '?'} tokens in · ${c.outputTokens ?? '?'} out · ${c.finishReason}`));
       break;
     }
     case 'agent_failed':
       run.status.className = 'status failed';
       run.status.textContent = `failed · ${event.failed.code}`;
-      item(run, event, '⛔', `Failed: ${event.failed.code}`, el('p', {}, event.failed.message));
+      item(run, event, '✖', `Failed: ${event.failed.code}`, el('p', {}, event.failed.message));
       break;
     default:
       item(run, event, '•', event.type, null);
@@ -135,7 +135,9 @@ function notice(kind, text) {
 function updateCounters() {
   if (!client) return;
   const s = client.stats;
-  $('[data-testid=counters]').textContent = `${s.delivered} events · ${s.gaps} gaps · ${s.reconnects} reconnects`;
+  const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  $('[data-testid=counters]').textContent =
+    `${plural(s.delivered, 'event')} · ${plural(s.gaps, 'gap')} · ${plural(s.reconnects, 'reconnect')}`;
 }
 
 async function signIn(user) {
