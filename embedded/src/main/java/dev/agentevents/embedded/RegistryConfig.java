@@ -38,9 +38,13 @@ public record RegistryConfig(KafkaSettings kafka, String host, int port, String 
     }
 
     public static RegistryConfig fromEnv(Map<String, String> variables) {
-        Environment env = Environment.of(variables);
+        return from(Environment.of(variables));
+    }
+
+    /** The settings read from {@code env}, which remembers the names it was asked for. */
+    public static RegistryConfig from(Environment env) {
         return new RegistryConfig(
-                KafkaSettings.fromEnv(variables),
+                env.kafka(),
                 env.text("REGISTRY_HOST", "127.0.0.1"),
                 env.integer("REGISTRY_PORT", DEFAULT_PORT),
                 env.text("REGISTRY_TOPIC", DEFAULT_TOPIC),

@@ -1,6 +1,7 @@
 package dev.agentevents.embedded;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.agentevents.schemas.PipelineTopics;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -70,8 +71,7 @@ final class SchemaLog implements AutoCloseable {
                     }
                 }
             }
-            int partitions = admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS)
-                    .get(topic).partitions().size();
+            int partitions = PipelineTopics.describe(admin, List.of(topic)).get(topic).partitions().size();
             if (partitions != 1) {
                 throw new IllegalStateException("schema topic '" + topic + "' has " + partitions
                         + " partitions; it must have exactly 1 so that ids are assigned in one order");

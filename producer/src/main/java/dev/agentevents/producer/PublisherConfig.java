@@ -40,11 +40,15 @@ public record PublisherConfig(KafkaSettings kafka, String registryUrl, Topics to
     }
 
     public static PublisherConfig fromEnv(Map<String, String> variables) {
-        Environment env = Environment.of(variables);
+        return from(Environment.of(variables));
+    }
+
+    /** The settings read from {@code env}, which remembers the names it was asked for. */
+    public static PublisherConfig from(Environment env) {
         return new PublisherConfig(
-                KafkaSettings.fromEnv(variables),
+                env.kafka(),
                 env.required("SCHEMA_REGISTRY_URL"),
-                Topics.fromEnv(variables),
+                env.topics(),
                 env.integer("PUBLISHER_MAX_PAYLOAD_BYTES", DEFAULT_MAX_PAYLOAD_BYTES),
                 env.longValue("PUBLISHER_BUFFER_MEMORY_BYTES", 32L * 1024 * 1024),
                 env.longValue("PUBLISHER_MAX_BLOCK_MS", 10_000),

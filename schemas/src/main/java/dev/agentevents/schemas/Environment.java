@@ -3,23 +3,55 @@ package dev.agentevents.schemas;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
+import java.util.LinkedHashSet;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Typed reading of environment variables for the applications' config records. Every bad value is an
- * {@link IllegalArgumentException} that names the variable, the value and what was expected.
+ * {@link IllegalArgumentException} that names the variable, the value and what was expected. It remembers which
+ * names were asked for, so tests can hold the README's reference tables and docker-compose.yml to the variables
+ * the config records really read.
  */
-public record Environment(Map<String, String> variables) {
+public final class Environment {
 
-    public Environment {
-        Objects.requireNonNull(variables, "variables");
+    private final Map<String, String> variables;
+    private final Set<String> requested = new LinkedHashSet<>();
+
+    private Environment(Map<String, String> variables) {
+        this.variables = Objects.requireNonNull(variables, "variables");
     }
 
     public static Environment of(Map<String, String> variables) {
         return new Environment(variables);
     }
 
+    public Map<String, String> variables() {
+        return variables;
+    }
+
+    /** Every variable name read so far ({@code KAFKA_*} stands for the pass-through Kafka settings). */
+    public synchronized Set<String> requested() {
+        return new LinkedHashSet<>(requested);
+    }
+
+    /** Kafka client settings from every {@code KAFKA_*} variable (see {@link KafkaSettings}). */
+    public KafkaSettings kafka() {
+        synchronized (this) {
+            requested.add("KAFKA_*");
+        }
+        return KafkaSettings.fromEnv(variables);
+    }
+
+    /** Topic names, with the prefix from {@value Topics#PREFIX_VARIABLE}. */
+    public Topics topics() {
+        return new Topics(text(Topics.PREFIX_VARIABLE, ""));
+    }
+
     public String text(String name, String defaultValue) {
+        synchronized (this) {
+            requested.add(name);
+        }
         String value = variables.get(name);
         return value == null || value.isBlank() ? defaultValue : value.trim();
     }

@@ -13,6 +13,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * Creates the pipeline's topics (see {@link Topics}) where they are missing, and checks the ones that exist.
@@ -62,9 +63,7 @@ public final class PipelineTopics {
                     }
                 }
             }
-            Map<String, TopicDescription> described =
-                    admin.describeTopics(List.of(topics.events(), topics.ordered())).allTopicNames()
-                            .get(30, TimeUnit.SECONDS);
+            Map<String, TopicDescription> described = describe(admin, List.of(topics.events(), topics.ordered()));
             int input = described.get(topics.events()).partitions().size();
             int ordered = described.get(topics.ordered()).partitions().size();
             if (input != ordered) {
@@ -79,6 +78,22 @@ public final class PipelineTopics {
         } catch (TimeoutException e) {
             throw new IllegalStateException("Kafka did not answer within 30 s while setting up topics "
                     + topics.all(), e);
+        }
+    }
+
+    /** Describes {@code names}, waiting while freshly created topics are not yet known to every broker. */
+    public static Map<String, TopicDescription> describe(Admin admin, List<String> names)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try {
+                return admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
         }
     }
 

@@ -65,11 +65,15 @@ public record RouterConfig(KafkaSettings kafka, String registryUrl, Topics topic
     }
 
     public static RouterConfig fromEnv(Map<String, String> variables) {
-        Environment env = Environment.of(variables);
+        return from(Environment.of(variables));
+    }
+
+    /** The settings read from {@code env}, which remembers the names it was asked for. */
+    public static RouterConfig from(Environment env) {
         return new RouterConfig(
-                KafkaSettings.fromEnv(variables),
+                env.kafka(),
                 env.required("SCHEMA_REGISTRY_URL"),
-                Topics.fromEnv(variables),
+                env.topics(),
                 env.text("ROUTER_APPLICATION_ID", "agent-events-router"),
                 env.text("ROUTER_PROCESSING_GUARANTEE", StreamsConfig.EXACTLY_ONCE_V2),
                 env.millis("ROUTER_COMMIT_INTERVAL_MS", Duration.ofMillis(50)),

@@ -61,12 +61,16 @@ public record FanoutConfig(KafkaSettings kafka, String registryUrl, Topics topic
     }
 
     public static FanoutConfig fromEnv(Map<String, String> variables) {
-        Environment env = Environment.of(variables);
+        return from(Environment.of(variables));
+    }
+
+    /** The settings read from {@code env}, which remembers the names it was asked for. */
+    public static FanoutConfig from(Environment env) {
         int port = env.integer("FANOUT_PORT", 8080);
         return new FanoutConfig(
-                KafkaSettings.fromEnv(variables),
+                env.kafka(),
                 env.required("SCHEMA_REGISTRY_URL"),
-                Topics.fromEnv(variables),
+                env.topics(),
                 env.text("FANOUT_HOST", "0.0.0.0"),
                 port,
                 env.text("FANOUT_PUBLIC_URL", null),
