@@ -102,12 +102,23 @@ function render(event) {
       li.classList.add('compact');
       break;
     }
-    case 'agent_message_delta':
+    case 'agent_message_delta': {
       run.text += event.messageDelta.text;
       run.answer.classList.remove('hidden');
       run.answer.textContent = run.text;
-      item(run, event, '✎', 'Writing', null).classList.add('compact');
+      const previous = run.timeline.lastElementChild;
+      const li = item(run, event, '✎', 'Writing the answer', null);
+      li.classList.add('compact');
+      if (previous && previous.dataset.eventType === 'agent_message_delta') {
+        // one visible line per stretch of streamed text; the pieces stay in the DOM, one per seq
+        li.classList.add('folded');
+        const lead = previous.classList.contains('folded') ? previous.leadItem : previous;
+        li.leadItem = lead;
+        lead.pieces = (lead.pieces || 1) + 1;
+        lead.querySelector('.step-title').firstChild.textContent = `Writing the answer · ${lead.pieces} pieces`;
+      }
       break;
+    }
     case 'agent_completed': {
       const c = event.completed;
       run.status.className = 'status completed';

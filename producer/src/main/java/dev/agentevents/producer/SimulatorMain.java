@@ -42,7 +42,17 @@ public final class SimulatorMain implements Callable<Integer> {
         try (EventPublisher publisher = EventPublisher.create(config);
              AgentSimulator simulator = new AgentSimulator(publisher, new AgentSimulator.Settings(
                      AgentSimulator.Settings.users(userPrefix, users), rate, failureRate, runsPerUser, 0, seed),
-                     new AgentSimulator.Listener() { })) {
+                     new AgentSimulator.Listener() {
+                         private final java.util.concurrent.atomic.AtomicInteger shown =
+                                 new java.util.concurrent.atomic.AtomicInteger();
+
+                         @Override
+                         public void failed(Throwable error) {
+                             if (shown.incrementAndGet() <= 5) {
+                                 System.err.println("publish failed: " + error);
+                             }
+                         }
+                     })) {
             simulator.start();
             long started = System.nanoTime();
             long lastAcked = 0;

@@ -31,6 +31,10 @@ import org.apache.kafka.common.serialization.Deserializer;
  */
 public final class AvroDeserializer<T> implements Deserializer<T> {
 
+    static {
+        AvroTrust.ensure();
+    }
+
     public static final String SPECIFIC_READER_CONFIG = "specific.avro.reader";
     public static final String SPECIFIC_VALUE_TYPE_CONFIG = "specific.avro.value.type";
     public static final String SPECIFIC_KEY_TYPE_CONFIG = "specific.avro.key.type";

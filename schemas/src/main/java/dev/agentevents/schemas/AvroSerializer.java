@@ -35,6 +35,10 @@ import org.apache.kafka.common.serialization.Serializer;
  */
 public final class AvroSerializer<T extends GenericContainer> implements Serializer<T> {
 
+    static {
+        AvroTrust.ensure();
+    }
+
     public static final String AUTO_REGISTER_CONFIG = "auto.register.schemas";
     public static final String USE_LATEST_VERSION_CONFIG = "use.latest.version";
     public static final String LATEST_TTL_CONFIG = "latest.cache.ttl.sec";

@@ -30,6 +30,10 @@ import org.apache.avro.specific.SpecificRecord;
  */
 public final class HashChain {
 
+    static {
+        AvroTrust.ensure();
+    }
+
     /** The {@code prevHash} of a run's first record. */
     public static final String GENESIS = "0".repeat(64);
 

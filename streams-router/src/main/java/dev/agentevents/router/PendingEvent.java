@@ -1,6 +1,7 @@
 package dev.agentevents.router;
 
 import dev.agentevents.event.AgentEvent;
+import dev.agentevents.schemas.AvroTrust;
 import dev.agentevents.schemas.HashChain;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,6 +15,10 @@ import org.apache.avro.specific.SpecificDatumReader;
  * turn comes), and the decoded event in Avro binary (so releasing it never needs the registry).
  */
 record PendingEvent(int partition, long offset, long timestamp, byte[] rawKey, byte[] rawValue, AgentEvent event) {
+
+    static {
+        AvroTrust.ensure();
+    }
 
     private static final SpecificDatumReader<AgentEvent> READER = new SpecificDatumReader<>(AgentEvent.class);
 
