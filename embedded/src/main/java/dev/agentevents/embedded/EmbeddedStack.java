@@ -60,7 +60,7 @@ public final class EmbeddedStack implements AutoCloseable {
             short replication = (short) Math.min(3, options.nodes());
             registry = SchemaRegistryServer.start(RegistryConfig.of(kafka.bootstrapServers(), options.registryPort(),
                     replication));
-            ensureTopics(kafka, registry, options.topics(), options.partitions());
+            ensureTopics(kafka, registry.client(), options.topics(), options.partitions());
             return new EmbeddedStack(kafka, registry, options.topics());
         } catch (RuntimeException | InterruptedException e) {
             if (registry != null) {
@@ -72,12 +72,11 @@ public final class EmbeddedStack implements AutoCloseable {
     }
 
     /** Creates the pipeline topics named by {@code names} (if missing) and sets their subjects' compatibility. */
-    public static void ensureTopics(EmbeddedKafka kafka, SchemaRegistryServer registry, Topics names, int partitions)
+    public static void ensureTopics(EmbeddedKafka kafka, SchemaRegistryClient client, Topics names, int partitions)
             throws InterruptedException {
         try (Admin admin = kafka.admin()) {
             PipelineTopics.ensure(admin, names, partitions, (short) Math.min(3, kafka.nodeCount()));
         }
-        SchemaRegistryClient client = registry.client();
         client.setCompatibility(Topics.valueSubject(names.events()), CompatibilityLevel.FULL_TRANSITIVE);
         client.setCompatibility(Topics.valueSubject(names.ordered()), CompatibilityLevel.FULL_TRANSITIVE);
     }
@@ -85,7 +84,7 @@ public final class EmbeddedStack implements AutoCloseable {
     /** Creates another set of pipeline topics on this stack (tests isolate themselves with a prefix). */
     public Topics topicsWithPrefix(String prefix, int partitions) throws InterruptedException {
         Topics names = new Topics(prefix);
-        ensureTopics(kafka, registry, names, partitions);
+        ensureTopics(kafka, registry.client(), names, partitions);
         return names;
     }
 

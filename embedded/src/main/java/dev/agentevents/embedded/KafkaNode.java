@@ -10,9 +10,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.Properties;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import kafka.tools.StorageTool;
@@ -21,14 +18,6 @@ import org.apache.kafka.common.utils.Time;
 /** One KRaft node (broker and controller) of an {@link EmbeddedKafka} cluster, in this JVM or a child JVM. */
 final class KafkaNode {
 
-    /** Child JVMs still running, killed if this JVM exits without closing its clusters. */
-    private static final Set<Process> CHILDREN = ConcurrentHashMap.newKeySet();
-
-    static {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> CHILDREN.forEach(Process::destroyForcibly),
-                "embedded-kafka-children-reaper"));
-    }
-
     private final int id;
     private final int brokerPort;
     private final Path dir;
@@ -36,7 +25,8 @@ final class KafkaNode {
     private final String clusterId;
     private final int childHeapMb;
     private KafkaRaftServer server;
-    private Process process;
+    private boolean killed;
+    private JavaProcess process;
 
     KafkaNode(int id, int brokerPort, Path dir, Properties props, String clusterId, int childHeapMb) {
         this.id = id;
@@ -61,27 +51,29 @@ final class KafkaNode {
     }
 
     synchronized OptionalLong pid() {
-        return process != null && process.isAlive() ? OptionalLong.of(process.pid()) : OptionalLong.empty();
+        return process != null ? process.pid() : OptionalLong.empty();
     }
 
     synchronized void start(EmbeddedKafka.Mode mode) {
         Path propsFile = writeProperties();
         formatOnce(propsFile);
+        killed = false;
         if (mode == EmbeddedKafka.Mode.IN_PROCESS) {
             server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
             server.startup();
         } else {
-            process = launchChild(propsFile);
-            CHILDREN.add(process);
+            if (process == null) {
+                process = childProcess(propsFile);
+            }
+            process.start();
         }
     }
 
     /** Fails fast, with the end of its log, when a child JVM died while the cluster waits for it. */
     synchronized void checkAlive() {
-        if (process != null && !process.isAlive() && CHILDREN.contains(process)) {
-            CHILDREN.remove(process);
-            throw new IllegalStateException("Kafka node " + id + " exited with code " + process.exitValue()
-                    + "; end of " + logFile() + ":\n" + tail(logFile(), 30));
+        if (process != null && process.exitCode().isPresent() && !killed) {
+            throw new IllegalStateException("Kafka node " + id + " exited with code " + process.exitCode().getAsLong()
+                    + "; end of " + process.logFile() + ":\n" + process.tail(30));
         }
     }
 
@@ -89,10 +81,8 @@ final class KafkaNode {
         if (process == null || !process.isAlive()) {
             throw new IllegalStateException("node " + id + " is not running");
         }
-        process.destroyForcibly();
-        awaitExit(process);
-        CHILDREN.remove(process);
-        process = null;
+        killed = true;
+        process.kill();
     }
 
     synchronized void stop() {
@@ -102,22 +92,8 @@ final class KafkaNode {
             server = null;
         }
         if (process != null) {
-            process.destroy();
-            if (!awaitExit(process)) {
-                process.destroyForcibly();
-                awaitExit(process);
-            }
-            CHILDREN.remove(process);
-            process = null;
-        }
-    }
-
-    private static boolean awaitExit(Process p) {
-        try {
-            return p.waitFor(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
+            killed = true;
+            process.stop(30);
         }
     }
 
@@ -149,7 +125,7 @@ final class KafkaNode {
         }
     }
 
-    private Process launchChild(Path propsFile) {
+    private JavaProcess childProcess(Path propsFile) {
         Path log4j = dir.resolve("log4j2.properties");
         try {
             Files.writeString(log4j, String.join("\n",
@@ -168,33 +144,9 @@ final class KafkaNode {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + log4j, e);
         }
-        List<String> command = List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx" + childHeapMb + "m",
-                "-XX:+UseSerialGC",
-                "-Dlog4j2.configurationFile=" + log4j.toUri(),
-                "-cp", System.getProperty("java.class.path"),
-                "kafka.Kafka", propsFile.toString());
-        try {
-            return new ProcessBuilder(command)
-                    .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile().toFile()))
-                    .start();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot launch a JVM for Kafka node " + id, e);
-        }
+        return new JavaProcess("kafka-" + id, "kafka.Kafka", List.of(propsFile.toString()),
+                List.of("-Xmx" + childHeapMb + "m", "-XX:+UseSerialGC", "-Dlog4j2.configurationFile=" + log4j.toUri()),
+                java.util.Map.of(), dir.resolve("kafka.log"));
     }
 
-    Path logFile() {
-        return dir.resolve("kafka.log");
-    }
-
-    private static String tail(Path file, int lines) {
-        try {
-            List<String> all = Files.readAllLines(file, StandardCharsets.UTF_8);
-            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-        } catch (IOException e) {
-            return "(cannot read: " + e + ")";
-        }
-    }
 }

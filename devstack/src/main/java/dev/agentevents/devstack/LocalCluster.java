@@ -1,0 +1,213 @@
+package dev.agentevents.devstack;
+
+import dev.agentevents.embedded.EmbeddedKafka;
+import dev.agentevents.embedded.EmbeddedStack;
+import dev.agentevents.embedded.JavaProcess;
+import dev.agentevents.schemas.SchemaRegistryClient;
+import dev.agentevents.schemas.Topics;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.function.Consumer;
+
+/**
+ * The pipeline as separate JVM processes on loopback, without Docker: Kafka brokers (KRaft, RF 3 and
+ * {@code min.insync.replicas=2} with three), the schema registry, routers and fanout nodes. Every process can be
+ * killed ({@code kill -9}) and started again by name, which is what fault and scale tests do.
+ */
+public final class LocalCluster implements AutoCloseable {
+
+    /** How many of each; {@code dir} holds data and one log file per process. */
+    public record Options(Path dir, int brokers, int routers, int fanouts, int partitions) {
+        public static Options defaults(Path dir) {
+            return new Options(dir, 3, 2, 2, Topics.DEFAULT_PARTITIONS);
+        }
+    }
+
+    /** One application process: its name, where it answers, how to check it. */
+    public record Service(String name, String address, String healthUrl, JavaProcess process) {
+        public OptionalLong pid() {
+            return process.pid();
+        }
+    }
+
+    private final EmbeddedKafka kafka;
+    private final Map<String, Service> services;
+    private final String registryUrl;
+    private final String demoSecret;
+
+    private LocalCluster(EmbeddedKafka kafka, Map<String, Service> services, String registryUrl, String secret) {
+        this.kafka = kafka;
+        this.services = services;
+        this.registryUrl = registryUrl;
+        this.demoSecret = secret;
+    }
+
+    public static LocalCluster start(Options options, Consumer<String> progress) throws Exception {
+        Path dir = Files.createDirectories(options.dir());
+        progress.accept("starting " + options.brokers() + " Kafka brokers as child JVMs");
+        EmbeddedKafka kafka = EmbeddedKafka.builder().nodes(options.brokers()).mode(EmbeddedKafka.Mode.CHILD_PROCESS)
+                .dataDir(dir.resolve("kafka")).childHeapMb(384).startTimeout(Duration.ofSeconds(120)).start();
+        Map<String, Service> services = new LinkedHashMap<>();
+        try {
+            String bootstrap = kafka.bootstrapServers();
+            int registryPort = freePort();
+            Service registry = service("registry", "dev.agentevents.embedded.SchemaRegistryServer", Map.of(
+                    "KAFKA_BOOTSTRAP_SERVERS", bootstrap,
+                    "REGISTRY_PORT", Integer.toString(registryPort),
+                    "REGISTRY_REPLICATION_FACTOR", Integer.toString(Math.min(3, options.brokers()))),
+                    "http://127.0.0.1:" + registryPort, "http://127.0.0.1:" + registryPort + "/health", dir, 256);
+            services.put(registry.name(), registry);
+            progress.accept("starting the schema registry");
+            awaitHealthy(registry);
+            String registryUrl = "http://127.0.0.1:" + registryPort;
+
+            progress.accept("creating the topics (" + options.partitions() + " partitions)");
+            EmbeddedStack.ensureTopics(kafka, new SchemaRegistryClient(registryUrl), Topics.defaults(),
+                    options.partitions());
+
+            for (int i = 1; i <= options.routers(); i++) {
+                int port = freePort();
+                Map<String, String> env = new HashMap<>();
+                env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrap);
+                env.put("SCHEMA_REGISTRY_URL", registryUrl);
+                env.put("ROUTER_STATE_DIR", dir.resolve("router-" + i + "-state").toString());
+                env.put("ROUTER_HTTP_PORT", Integer.toString(port));
+                env.put("ROUTER_REPLICATION_FACTOR", Integer.toString(Math.min(3, options.brokers())));
+                Service router = service("router-" + i, "dev.agentevents.router.RouterMain", env,
+                        "metrics http://127.0.0.1:" + port + "/metrics", "http://127.0.0.1:" + port + "/health", dir,
+                        512);
+                services.put(router.name(), router);
+            }
+            String secret = "local-cluster-demo-secret-" + Long.toHexString(System.nanoTime()) + "-0123456789";
+            for (int i = 1; i <= options.fanouts(); i++) {
+                int port = freePort();
+                Map<String, String> env = new HashMap<>();
+                env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrap);
+                env.put("SCHEMA_REGISTRY_URL", registryUrl);
+                env.put("FANOUT_HOST", "127.0.0.1");
+                env.put("FANOUT_PORT", Integer.toString(port));
+                env.put("FANOUT_NODE_ID", "fanout-" + i);
+                env.put("FANOUT_JWT_HS256_SECRET", secret);
+                env.put("FANOUT_DEMO", "true");
+                Service fanout = service("fanout-" + i, "dev.agentevents.fanout.FanoutMain", env,
+                        "http://127.0.0.1:" + port + "/", "http://127.0.0.1:" + port + "/health", dir, 512);
+                services.put(fanout.name(), fanout);
+            }
+            progress.accept("starting " + options.routers() + " routers and " + options.fanouts()
+                    + " fanout nodes, waiting until healthy");
+            for (Service service : services.values()) {
+                awaitHealthy(service);
+            }
+            return new LocalCluster(kafka, services, registryUrl, secret);
+        } catch (Exception | Error e) {
+            services.values().forEach(s -> s.process().kill());
+            kafka.close();
+            throw e;
+        }
+    }
+
+    private static Service service(String name, String mainClass, Map<String, String> env, String address,
+                                   String health, Path dir, int heapMb) {
+        JavaProcess process = new JavaProcess(name, mainClass, List.of(),
+                List.of("-Xmx" + heapMb + "m", "-XX:+UseSerialGC"),
+                env, dir.resolve("logs").resolve(name + ".log"));
+        process.start();
+        return new Service(name, address, health, process);
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** Waits until {@code service} answers its health URL with 200. */
+    public static void awaitHealthy(Service service) throws InterruptedException {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!service.process().isAlive()) {
+                throw new IllegalStateException(service.name() + " exited (" + service.process().exitCode()
+                        + "); end of its log:\n" + service.process().tail(30));
+            }
+            try {
+                HttpResponse<Void> response = http.send(HttpRequest.newBuilder(URI.create(service.healthUrl()))
+                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
+                if (response.statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            }
+            Thread.sleep(250);
+        }
+        throw new IllegalStateException(service.name() + " did not become healthy at " + service.healthUrl()
+                + " within 120 s; end of its log:\n" + service.process().tail(30));
+    }
+
+    public EmbeddedKafka kafka() {
+        return kafka;
+    }
+
+    public String bootstrapServers() {
+        return kafka.bootstrapServers();
+    }
+
+    public String registryUrl() {
+        return registryUrl;
+    }
+
+    /** The HS256 secret the fanout nodes verify tokens with (they also serve {@code /dev/token}). */
+    public String demoSecret() {
+        return demoSecret;
+    }
+
+    public List<Service> services() {
+        return new ArrayList<>(services.values());
+    }
+
+    public Service service(String name) {
+        Service service = services.get(name);
+        if (service == null) {
+            throw new IllegalArgumentException("no process '" + name + "'; there are " + services.keySet());
+        }
+        return service;
+    }
+
+    /** A table of every process: name, address, pid. */
+    public String describe() {
+        StringBuilder table = new StringBuilder();
+        for (int id : kafka.nodeIds()) {
+            table.append(String.format("%-10s %-40s pid %s%n", "kafka-" + id,
+                    kafka.bootstrapServers().split(",")[id - 1], kafka.pid(id).isPresent() ? kafka.pid(id).getAsLong()
+                            : "-"));
+        }
+        for (Service service : services.values()) {
+            table.append(String.format("%-10s %-40s pid %s%n", service.name(), service.address(),
+                    service.pid().isPresent() ? service.pid().getAsLong() : "-"));
+        }
+        return table.toString();
+    }
+
+    @Override
+    public void close() {
+        List<Service> reversed = new ArrayList<>(services.values());
+        java.util.Collections.reverse(reversed);
+        reversed.forEach(s -> s.process().stop(30));
+        kafka.close();
+    }
+}

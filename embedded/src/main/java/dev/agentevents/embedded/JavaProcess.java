@@ -1,0 +1,144 @@
+package dev.agentevents.embedded;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A child JVM running one main class with this JVM's classpath, its environment and its own log file; it can be
+ * stopped (SIGTERM), killed (SIGKILL) and started again with the same settings. Children still running when
+ * this JVM exits are killed with it.
+ */
+public final class JavaProcess {
+
+    private static final Set<Process> CHILDREN = ConcurrentHashMap.newKeySet();
+
+    static {
+        // shutdown hooks run in parallel, so this one cannot wait for an orderly close elsewhere: it asks every child
+        // to stop (SIGTERM) and kills what is left after 15 s
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            CHILDREN.forEach(Process::destroy);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+            for (Process child : CHILDREN) {
+                try {
+                    child.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    break;
+                }
+            }
+            CHILDREN.forEach(Process::destroyForcibly);
+        }, "java-process-reaper"));
+    }
+
+    private final String name;
+    private final List<String> command;
+    private final Map<String, String> environment;
+    private final Path logFile;
+    private Process process;
+
+    /**
+     * @param jvmOptions for example {@code -Xmx512m}
+     * @param environment added to this JVM's environment
+     */
+    public JavaProcess(String name, String mainClass, List<String> args, List<String> jvmOptions,
+                       Map<String, String> environment, Path logFile) {
+        this.name = name;
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(jvmOptions);
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(mainClass);
+        cmd.addAll(args);
+        this.command = List.copyOf(cmd);
+        this.environment = Map.copyOf(environment);
+        this.logFile = logFile;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Path logFile() {
+        return logFile;
+    }
+
+    public synchronized JavaProcess start() {
+        if (isAlive()) {
+            throw new IllegalStateException(name + " is already running (pid " + process.pid() + ")");
+        }
+        try {
+            Files.createDirectories(logFile.getParent());
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+            builder.environment().putAll(environment);
+            process = builder.start();
+            CHILDREN.add(process);
+            return this;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot launch " + name, e);
+        }
+    }
+
+    public synchronized boolean isAlive() {
+        return process != null && process.isAlive();
+    }
+
+    public synchronized OptionalLong pid() {
+        return isAlive() ? OptionalLong.of(process.pid()) : OptionalLong.empty();
+    }
+
+    /** Exit code of a process that ended, or empty. */
+    public synchronized OptionalLong exitCode() {
+        return process != null && !process.isAlive() ? OptionalLong.of(process.exitValue()) : OptionalLong.empty();
+    }
+
+    /** SIGKILL: no shutdown hooks, no flush. */
+    public synchronized void kill() {
+        if (process != null) {
+            process.destroyForcibly();
+            await(process, 30);
+            CHILDREN.remove(process);
+        }
+    }
+
+    /** SIGTERM, then SIGKILL if it has not ended within {@code seconds}. */
+    public synchronized void stop(int seconds) {
+        if (process != null) {
+            process.destroy();
+            if (!await(process, seconds)) {
+                process.destroyForcibly();
+                await(process, 30);
+            }
+            CHILDREN.remove(process);
+        }
+    }
+
+    private static boolean await(Process p, int seconds) {
+        try {
+            return p.waitFor(seconds, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** The last {@code lines} lines of the log, for error messages. */
+    public String tail(int lines) {
+        try {
+            List<String> all = Files.readAllLines(logFile, StandardCharsets.UTF_8);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException e) {
+            return "(cannot read " + logFile + ": " + e + ")";
+        }
+    }
+}
