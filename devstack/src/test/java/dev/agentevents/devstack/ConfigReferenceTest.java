@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.agentevents.embedded.RegistryConfig;
 import dev.agentevents.fanout.FanoutConfig;
 import dev.agentevents.producer.PublisherConfig;
+import dev.agentevents.replay.ReplayConfig;
 import dev.agentevents.router.RouterConfig;
 import dev.agentevents.schemas.Environment;
 import java.nio.file.Files;
@@ -67,6 +68,11 @@ class ConfigReferenceTest {
     @Test
     void shouldDocumentExactlyTheFanoutNodesVariables() {
         assertThat(documented("### Fanout node")).containsExactlyInAnyOrderElementsOf(read(FanoutConfig::from));
+    }
+
+    @Test
+    void shouldDocumentExactlyTheReplayToolsVariables() {
+        assertThat(documented("### Replay")).containsExactlyInAnyOrderElementsOf(read(ReplayConfig::from));
     }
 
     @Test

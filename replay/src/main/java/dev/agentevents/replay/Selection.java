@@ -17,7 +17,9 @@ record Selection(Instant from, Instant to, String user, String run, String threa
     }
 
     boolean matches(Decoded record) {
-        return (user == null || user.equals(record.userId()))
+        return (from == null || !record.timestamp().isBefore(from))
+                && (to == null || record.timestamp().isBefore(to))
+                && (user == null || user.equals(record.userId()))
                 && (run == null || run.equals(record.runId()))
                 && (thread == null || thread.equals(record.threadId()))
                 && (types.isEmpty() || types.contains(record.type()));

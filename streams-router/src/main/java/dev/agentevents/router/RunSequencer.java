@@ -6,7 +6,7 @@ import dev.agentevents.event.Gap;
 import dev.agentevents.event.OrderedEvent;
 import dev.agentevents.event.SourcePosition;
 import dev.agentevents.schemas.EventType;
-import dev.agentevents.schemas.HashChain;
+import dev.agentevents.schemas.OrderedRecords;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -223,21 +223,10 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
         } else if (EventType.TOOL_COMPLETED.wireName().equals(event.getType())) {
             state.openToolCalls.remove(event.getToolCallId());
         }
-        String hash = HashChain.next(state.lastHash, "event", event);
-        OrderedEvent ordered = OrderedEvent.newBuilder()
-                .setKind("event")
-                .setUserId(state.userId)
-                .setThreadId(state.threadId)
-                .setRunId(state.runId)
-                .setEvent(event)
-                .setPrevHash(state.lastHash)
-                .setHash(hash)
-                .setRoutedAt(Instant.ofEpochMilli(now))
-                .setSource(source == null ? null
-                        : new SourcePosition(source.topic(), source.partition(), source.offset()))
-                .build();
+        OrderedEvent ordered = OrderedRecords.event(state.lastHash, event, Instant.ofEpochMilli(now),
+                source == null ? null : new SourcePosition(source.topic(), source.partition(), source.offset()));
         forwardOrdered(ordered, event, now);
-        state.lastHash = hash;
+        state.lastHash = ordered.getHash();
         state.nextSeq = event.getSeq() + 1;
         state.remember(event);
         metrics.accepted();
@@ -274,20 +263,10 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
     }
 
     private void emitGap(RunState state, long fromSeq, long toSeq, String reason, long waitedMs, long now) {
-        Gap gap = new Gap(fromSeq, toSeq, waitedMs, reason);
-        String hash = HashChain.next(state.lastHash, "gap", gap);
-        OrderedEvent ordered = OrderedEvent.newBuilder()
-                .setKind("gap")
-                .setUserId(state.userId)
-                .setThreadId(state.threadId)
-                .setRunId(state.runId)
-                .setGap(gap)
-                .setPrevHash(state.lastHash)
-                .setHash(hash)
-                .setRoutedAt(Instant.ofEpochMilli(now))
-                .build();
+        OrderedEvent ordered = OrderedRecords.gap(state.lastHash, state.userId, state.threadId, state.runId,
+                new Gap(fromSeq, toSeq, waitedMs, reason), Instant.ofEpochMilli(now));
         forwardOrdered(ordered, null, now);
-        state.lastHash = hash;
+        state.lastHash = ordered.getHash();
         state.nextSeq = toSeq + 1;
         state.rememberGap(fromSeq, toSeq);
         metrics.gap(reason);

@@ -10,6 +10,7 @@ import dev.agentevents.event.ToolCall;
 import dev.agentevents.event.ToolResult;
 import dev.agentevents.schemas.AvroSerializer;
 import dev.agentevents.schemas.HashChain;
+import dev.agentevents.schemas.OrderedRecords;
 import dev.agentevents.schemas.SchemaRegistryClient;
 import dev.agentevents.schemas.Topics;
 import java.time.Duration;
@@ -104,12 +105,9 @@ final class FanoutFixture implements AutoCloseable {
     /** Builds and writes one event of a run as the router would; returns where it landed. */
     RecordMetadata write(AgentEvent event) throws Exception {
         String key = event.getUserId() + "/" + event.getRunId();
-        String prev = lastHash.getOrDefault(key, HashChain.GENESIS);
-        String hash = HashChain.next(prev, "event", event);
-        lastHash.put(key, hash);
-        OrderedEvent ordered = OrderedEvent.newBuilder().setKind("event").setUserId(event.getUserId())
-                .setThreadId(event.getThreadId()).setRunId(event.getRunId()).setEvent(event).setPrevHash(prev)
-                .setHash(hash).setRoutedAt(Instant.now()).build();
+        OrderedEvent ordered = OrderedRecords.event(lastHash.getOrDefault(key, HashChain.GENESIS), event,
+                Instant.now(), null);
+        lastHash.put(key, ordered.getHash());
         return producer.send(new ProducerRecord<>(topics.ordered(), event.getUserId(), ordered)).get(30,
                 TimeUnit.SECONDS);
     }
