@@ -110,9 +110,11 @@ final class TopicReader implements AutoCloseable {
                     each.accept(record);
                 }
             }
-            boolean finished = open.removeIf(tp -> consumer.position(tp) >= plan.ranges().get(tp)[1]);
-            if (finished) {
-                consumer.assign(open);
+            List<TopicPartition> finished = open.stream()
+                    .filter(tp -> consumer.position(tp) >= plan.ranges().get(tp)[1]).toList();
+            if (!finished.isEmpty()) {
+                consumer.pause(finished);
+                open.removeAll(finished);
             }
             tick.run();
             if (System.nanoTime() - idleSince > pollTimeout.toNanos()) {
