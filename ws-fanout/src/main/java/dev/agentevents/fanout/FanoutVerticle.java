@@ -1,6 +1,5 @@
 package dev.agentevents.fanout;
 
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -187,39 +186,12 @@ final class FanoutVerticle extends VerticleBase {
                     + " connections for this user");
             return;
         }
-        Context context = vertx.getOrCreateContext();
-        Subscriber subscriber = new Subscriber(userId, partition, runId, threadId, context, new Subscriber.Transport() {
-            @Override
-            public void send(Frame frame) {
-                socket.writeTextMessage(frame.text());
-            }
-
-            @Override
-            public boolean writeQueueFull() {
-                return socket.writeQueueFull();
-            }
-
-            @Override
-            public void drainHandler(Runnable handler) {
-                socket.drainHandler(v -> handler.run());
-            }
-
-            @Override
-            public void close(short code, String reason) {
-                socket.close(code, reason);
-            }
-        }, metrics, config.queueFrames(), config.queueBytes());
-        Connection connection = new Connection(subscriber, () -> socket.writePing(Buffer.buffer()),
+        Subscriber subscriber = new Subscriber(userId, partition, runId, threadId, vertx.getOrCreateContext(),
+                new Subscriber.Transport(socket, frame -> socket.writeTextMessage(frame.text()), socket::close),
+                metrics, config.queueFrames(), config.queueBytes());
+        Connection connection = track(subscriber, "websocket", () -> socket.writePing(Buffer.buffer()),
                 () -> socket.close((short) 1001, "server closed the connection"));
-        connections.add(connection);
-        metrics.opened("websocket");
-        subscriber.onClosed(() -> feed.unregister(subscriber));
-        socket.closeHandler(v -> {
-            if (connections.remove(connection)) {
-                metrics.closed("websocket");
-            }
-            subscriber.disconnected();
-        });
+        socket.closeHandler(v -> untrack(connection, "websocket"));
         socket.pongHandler(b -> connection.lastPongMs = System.currentTimeMillis());
         RateLimit limit = new RateLimit(config.maxClientMessagesPerSecond());
         socket.textMessageHandler(text -> {
@@ -273,48 +245,41 @@ final class FanoutVerticle extends VerticleBase {
             }
             startStream(response);
             Subscriber subscriber = new Subscriber(userId, partition, request.getParam("runId"),
-                    request.getParam("threadId"), vertx.getOrCreateContext(), new Subscriber.Transport() {
-                        @Override
-                        public void send(Frame frame) {
-                            response.write((frame.hasPosition() ? "id: " + frame.partition() + ":" + frame.offset()
-                                    + "\n" : "") + "data: " + frame.text() + "\n\n");
-                        }
-
-                        @Override
-                        public boolean writeQueueFull() {
-                            return response.writeQueueFull();
-                        }
-
-                        @Override
-                        public void drainHandler(Runnable handler) {
-                            response.drainHandler(v -> handler.run());
-                        }
-
-                        @Override
-                        public void close(short code, String reason) {
-                            if (!response.ended()) {
-                                response.end("event: close\ndata: " + new JsonObject().put("code", code)
-                                        .put("reason", reason).encode() + "\n\n");
-                            }
-                        }
-                    }, metrics, config.queueFrames(), config.queueBytes());
-            Connection connection = new Connection(subscriber, () -> {
+                    request.getParam("threadId"), vertx.getOrCreateContext(), new Subscriber.Transport(response,
+                            frame -> response.write((frame.hasPosition() ? "id: " + frame.partition() + ":"
+                                    + frame.offset() + "\n" : "") + "data: " + frame.text() + "\n\n"),
+                            (code, reason) -> {
+                                if (!response.ended()) {
+                                    response.end("event: close\ndata: " + new JsonObject().put("code", code)
+                                            .put("reason", reason).encode() + "\n\n");
+                                }
+                            }), metrics, config.queueFrames(), config.queueBytes());
+            Connection connection = track(subscriber, "sse", () -> {
                 if (!response.ended()) {
                     response.write(": ping\n\n");
                 }
             }, () -> request.connection().close());
             connection.lastPongMs = Long.MAX_VALUE;
-            connections.add(connection);
-            metrics.opened("sse");
-            subscriber.onClosed(() -> feed.unregister(subscriber));
-            response.closeHandler(v -> {
-                if (connections.remove(connection)) {
-                    metrics.closed("sse");
-                }
-                subscriber.disconnected();
-            });
+            response.closeHandler(v -> untrack(connection, "sse"));
             subscribe(subscriber, userId, partition, resume);
         });
+    }
+
+    /** Counts and remembers a new connection; it unregisters from the feed when its subscriber closes. */
+    private Connection track(Subscriber subscriber, String transport, Runnable ping, Runnable kill) {
+        Connection connection = new Connection(subscriber, ping, kill);
+        connections.add(connection);
+        metrics.opened(transport);
+        subscriber.onClosed(() -> feed.unregister(subscriber));
+        return connection;
+    }
+
+    /** The connection went away, whatever the reason. */
+    private void untrack(Connection connection, String transport) {
+        if (connections.remove(connection)) {
+            metrics.closed(transport);
+        }
+        connection.subscriber.disconnected();
     }
 
     private static HttpServerResponse startStream(HttpServerResponse response) {

@@ -1,9 +1,12 @@
 package dev.agentevents.fanout;
 
 import io.vertx.core.Context;
+import io.vertx.core.streams.WriteStream;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 /**
  * One client connection (WebSocket or SSE) of one user: which of the user's frames it wants (optionally one run or
@@ -14,15 +17,27 @@ import java.util.List;
  */
 final class Subscriber {
 
-    /** The socket or event stream under a subscriber; used on the subscriber's event loop only. */
-    interface Transport {
-        void send(Frame frame);
+    /**
+     * The socket or event stream under a subscriber, used on the subscriber's event loop only: how a frame is
+     * written and how the connection is closed differ (WebSocket, SSE); backpressure is the stream's own.
+     */
+    record Transport(WriteStream<?> stream, Consumer<Frame> sender, BiConsumer<Short, String> closer) {
 
-        boolean writeQueueFull();
+        void send(Frame frame) {
+            sender.accept(frame);
+        }
 
-        void drainHandler(Runnable handler);
+        boolean writeQueueFull() {
+            return stream.writeQueueFull();
+        }
 
-        void close(short code, String reason);
+        void drainHandler(Runnable handler) {
+            stream.drainHandler(v -> handler.run());
+        }
+
+        void close(short code, String reason) {
+            closer.accept(code, reason);
+        }
     }
 
     static final short TOO_SLOW = 4008;
