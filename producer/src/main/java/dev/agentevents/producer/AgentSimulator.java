@@ -77,6 +77,7 @@ public final class AgentSimulator implements AutoCloseable {
     private final AtomicLong runsEnded = new AtomicLong();
     private final Thread thread;
     private volatile boolean stopping;
+    private volatile java.util.function.BooleanSupplier hold = () -> false;
 
     public AgentSimulator(EventPublisher publisher, Settings settings, Listener listener) {
         this.publisher = Objects.requireNonNull(publisher, "publisher");
@@ -84,6 +85,16 @@ public final class AgentSimulator implements AutoCloseable {
         this.listener = Objects.requireNonNull(listener, "listener");
         this.thread = new Thread(this::play, "agent-simulator");
         this.thread.setDaemon(true);
+    }
+
+    /**
+     * Pauses publishing while {@code condition} is true (checked before every event); benchmarks use it to keep
+     * the backlog between the publisher and the far end bounded, so a saturating publisher does not spend the CPU
+     * the rest of the pipeline needs on a queue nobody drains.
+     */
+    public AgentSimulator holdWhile(java.util.function.BooleanSupplier condition) {
+        this.hold = condition;
+        return this;
     }
 
     public AgentSimulator start() {
@@ -139,6 +150,9 @@ public final class AgentSimulator implements AutoCloseable {
                     LockSupport.parkNanos(wait);
                 }
                 nextAt += intervalNanos;
+            }
+            while (hold.getAsBoolean() && !stopping) {
+                LockSupport.parkNanos(200_000);
             }
             cursor = (cursor + 1 + random.nextInt(3)) % active.size();
             Active current = active.get(cursor);

@@ -1,0 +1,87 @@
+package dev.agentevents.bench;
+
+import dev.agentevents.embedded.EmbeddedStack;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.kafka.streams.StreamsConfig;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code java -jar bench/target/agent-events-bench.jar <scenario>}: throughput, latency, fanout or scale; each runs
+ * the baseline and the pipeline in the same invocation, alternating, and writes
+ * {@code bench-results/<scenario>-<time>.json}, {@code .md} and {@code .html} (charts).
+ */
+@Command(name = "agent-events-bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Benchmarks the pipeline against bare Kafka and bare Vert.x, side by side.")
+public final class BenchMain implements Callable<Integer> {
+
+    @Parameters(index = "0", description = "throughput, latency, fanout or scale")
+    String scenario;
+
+    @Option(names = "--rounds", description = "rounds per side (default: ${DEFAULT-VALUE})")
+    int rounds = 3;
+
+    @Option(names = "--seconds", description = "measured seconds per round (default: per scenario)")
+    Double seconds;
+
+    @Option(names = "--users", description = "users / WebSocket clients of the pipeline (default: ${DEFAULT-VALUE})")
+    int users = 100;
+
+    @Option(names = "--rates", split = ",", description = "latency: events/s (default: 1000,5000,20000)")
+    List<Integer> rates = List.of(1000, 5000, 20000);
+
+    @Option(names = "--configs", split = ",",
+            description = "latency: eos:<commit ms> or alos:<commit ms> (default: eos:20,eos:50,eos:100,alos:50)")
+    List<String> configs = List.of("eos:20", "eos:50", "eos:100", "alos:50");
+
+    @Option(names = "--connections", split = ",", description = "fanout: sockets (default: 1000,10000,19000)")
+    List<Integer> connections = List.of(1000, 10_000, 19_000);
+
+    @Option(names = "--smoke", description = "a few seconds of everything: checks that the scenario runs")
+    boolean smoke;
+
+    @Option(names = "--out", description = "results directory (default: ${DEFAULT-VALUE})")
+    Path out = Path.of("bench-results");
+
+    @Override
+    public Integer call() throws Exception {
+        long t0 = System.nanoTime();
+        System.err.println("starting the embedded broker and registry ...");
+        try (EmbeddedStack stack = EmbeddedStack.start(EmbeddedStack.Options.defaults())) {
+            BenchReport report = switch (scenario) {
+                case "throughput" -> scenarios(stack, 15, 3).throughput(StreamsConfig.EXACTLY_ONCE_V2,
+                        Duration.ofMillis(50));
+                case "latency" -> scenarios(stack, 4, 1).latency(smoke ? List.of(1000) : rates,
+                        smoke ? List.of("eos:50") : configs);
+                case "fanout" -> new FanoutScenario(stack, new PipelineScenarios.Settings(smoke ? 1 : rounds,
+                        smoke ? 2 : seconds == null ? 5 : seconds, smoke ? 1 : 2, 0, 12), System.err)
+                        .run(smoke ? List.of(200) : connections, smoke ? 2000 : 20_000);
+                case "scale" -> new ScaleScenario(new PipelineScenarios.Settings(smoke ? 1 : rounds,
+                        smoke ? 2 : seconds == null ? 8 : seconds, smoke ? 1 : 2, smoke ? 10 : users, 12),
+                        smoke ? 100 : 2000, System.err).run();
+                default -> throw new CommandLine.ParameterException(new CommandLine(this),
+                        "unknown scenario '" + scenario + "': use throughput, latency, fanout or scale");
+            };
+            String markdown = report.write(out);
+            System.out.println(markdown);
+            System.err.printf("done in %.0f s; results in %s%n", (System.nanoTime() - t0) / 1e9, out.toAbsolutePath());
+            return 0;
+        }
+    }
+
+    private PipelineScenarios scenarios(EmbeddedStack stack, double defaultSeconds, double warmup)
+            throws InterruptedException {
+        return new PipelineScenarios(stack, new PipelineScenarios.Settings(smoke ? 1 : rounds,
+                smoke ? 2 : seconds == null ? defaultSeconds : seconds, smoke ? 1 : warmup, smoke ? 10 : users, 12),
+                System.err);
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new BenchMain()).execute(args));
+    }
+}

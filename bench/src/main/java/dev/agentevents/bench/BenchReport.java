@@ -1,0 +1,265 @@
+package dev.agentevents.bench;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentevents.schemas.EventJson;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.HdrHistogram.Histogram;
+
+/**
+ * One scenario's results: the JSON file, a Markdown table, and a self-contained HTML page with two charts (latency
+ * percentiles, throughput over time), in {@code bench-results/<scenario>-<time>.*}.
+ */
+final class BenchReport {
+
+    record Target(String what, double value, String goal, boolean met) {
+    }
+
+    private final String scenario;
+    private final Instant started = Instant.now();
+    private final List<Series> series = new ArrayList<>();
+    private final List<Target> targets = new ArrayList<>();
+    private final List<String> notes = new ArrayList<>();
+    private final ObjectNode extra = EventJson.MAPPER.createObjectNode();
+
+    BenchReport(String scenario) {
+        this.scenario = scenario;
+    }
+
+    Series series(String name) {
+        for (Series s : series) {
+            if (s.name.equals(name)) {
+                return s;
+            }
+        }
+        Series created = new Series(name);
+        series.add(created);
+        return created;
+    }
+
+    void target(String what, double value, String goal, boolean met) {
+        targets.add(new Target(what, value, goal, met));
+    }
+
+    void note(String text) {
+        notes.add(text);
+    }
+
+    ObjectNode extra() {
+        return extra;
+    }
+
+    List<Series> allSeries() {
+        return series;
+    }
+
+    /** Writes the three files into {@code dir}; returns the Markdown. */
+    String write(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        String stamp = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(started);
+        String base = scenario + "-" + stamp;
+        ObjectNode json = EventJson.MAPPER.createObjectNode();
+        json.put("scenario", scenario).put("startedAt", started.toString()).put("finishedAt", Instant.now().toString());
+        ObjectNode machine = json.putObject("machine");
+        machine.put("cores", Runtime.getRuntime().availableProcessors())
+                .put("maxHeapMb", Runtime.getRuntime().maxMemory() / 1024 / 1024)
+                .put("java", System.getProperty("java.version"))
+                .put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"))
+                .put("jvmArgs", String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments()));
+        ArrayNode list = json.putArray("series");
+        series.forEach(s -> list.add(s.toJson()));
+        ArrayNode goals = json.putArray("targets");
+        targets.forEach(t -> goals.addObject().put("what", t.what()).put("value", t.value()).put("goal", t.goal())
+                .put("met", t.met()));
+        ArrayNode noteList = json.putArray("notes");
+        notes.forEach(noteList::add);
+        json.set("details", extra);
+        Files.writeString(dir.resolve(base + ".json"), EventJson.MAPPER.writerWithDefaultPrettyPrinter()
+                .writeValueAsString(json));
+        String markdown = markdown();
+        Files.writeString(dir.resolve(base + ".md"), markdown);
+        Files.writeString(dir.resolve(base + ".html"), html(markdown));
+        return markdown;
+    }
+
+    String markdown() {
+        StringBuilder md = new StringBuilder();
+        md.append("### ").append(scenario).append(" (").append(started).append(", ")
+                .append(Runtime.getRuntime().availableProcessors()).append(" cores)\n\n");
+        md.append("| series | rounds | events/s median (min–max) | p50 ms | p99 ms | p99.9 ms | max ms |\n");
+        md.append("|---|---|---|---|---|---|---|\n");
+        for (Series s : series) {
+            md.append("| ").append(s.name).append(" | ").append(s.rounds.size()).append(" | ")
+                    .append(fmt(s.rate())).append(" (").append(fmt(s.min(Meter.Sample::perSecondRate))).append("–")
+                    .append(fmt(s.max(Meter.Sample::perSecondRate))).append(") | ").append(ms(s.p(50))).append(" | ")
+                    .append(ms(s.p(99))).append(" | ").append(ms(s.p(99.9))).append(" | ")
+                    .append(ms(s.median(Meter.Sample::maxMillis))).append(" |\n");
+        }
+        if (!targets.isEmpty()) {
+            md.append("\n| target | measured | goal | met |\n|---|---|---|---|\n");
+            for (Target t : targets) {
+                md.append("| ").append(t.what()).append(" | ").append(fmt2(t.value())).append(" | ").append(t.goal())
+                        .append(" | ").append(t.met() ? "yes" : "**no**").append(" |\n");
+            }
+        }
+        if (!notes.isEmpty()) {
+            md.append('\n');
+            notes.forEach(n -> md.append("- ").append(n).append('\n'));
+        }
+        return md.toString();
+    }
+
+    private String html(String markdown) {
+        StringBuilder html = new StringBuilder();
+        html.append("<!doctype html><html><head><meta charset=\"utf-8\"><title>agent-events bench: ").append(scenario)
+                .append("</title><style>body{font-family:system-ui,sans-serif;margin:28px;color:#1d2433}")
+                .append("svg{background:#fafbff;border:1px solid #e4e7ef;border-radius:8px;margin:8px 0}")
+                .append("text{font-size:11px;fill:#4a5162}.legend text{font-size:12px}pre{background:#f3f4f8;")
+                .append("padding:12px;border-radius:8px;white-space:pre-wrap}</style></head><body><h1>")
+                .append(scenario).append("</h1><h2>Latency distribution (creation → arrival)</h2>")
+                .append(percentilePlot()).append("<h2>Throughput over time (median round)</h2>")
+                .append(timelinePlot()).append("<h2>Table</h2><pre>").append(escape(markdown))
+                .append("</pre></body></html>\n");
+        return html.toString();
+    }
+
+    private static final String[] COLORS = {"#4f46e5", "#0f9d58", "#d93025", "#b7791f", "#0891b2", "#9333ea",
+        "#64748b", "#db2777", "#65a30d", "#ea580c"};
+
+    /** Latency (ms, log scale) against percentile on the usual 1/(1-p) axis: 50, 90, 99, 99.9, 99.99. */
+    private String percentilePlot() {
+        int w = 900;
+        int h = 360;
+        double maxMs = 1;
+        for (Series s : series) {
+            Histogram hist = s.merged();
+            if (hist.getTotalCount() > 0) {
+                maxMs = Math.max(maxMs, hist.getMaxValue() / 1000.0);
+            }
+        }
+        double yMax = Math.log10(maxMs * 1.2);
+        double yMin = -1;
+        double xMax = 5;
+        StringBuilder svg = new StringBuilder("<svg width=\"" + w + "\" height=\"" + h + "\" viewBox=\"0 0 " + w + " "
+                + h + "\">");
+        for (double x : new double[] {0.30103, 1, 2, 3, 4, 5}) {
+            double px = 60 + x / xMax * (w - 80);
+            svg.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"20\" x2=\"%.1f\" y2=\"%d\" stroke=\"#e4e7ef\"/>"
+                    + "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>", px, px, h - 40, px, h - 25,
+                    x == 0.30103 ? "p50" : "p" + pctLabel(x)));
+        }
+        for (double y = Math.ceil(yMin); y <= yMax; y++) {
+            double py = yPos(y, yMin, yMax, h);
+            svg.append(String.format(Locale.ROOT, "<line x1=\"60\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#e4e7ef\"/>"
+                    + "<text x=\"54\" y=\"%.1f\" text-anchor=\"end\">%s ms</text>", py, w - 20, py, py + 4,
+                    fmtMs(Math.pow(10, y))));
+        }
+        int i = 0;
+        for (Series s : series) {
+            Histogram hist = s.merged();
+            if (hist.getTotalCount() == 0) {
+                i++;
+                continue;
+            }
+            StringBuilder points = new StringBuilder();
+            for (double x = 0.30103; x <= xMax; x += 0.05) {
+                double percentile = 100 * (1 - Math.pow(10, -x));
+                double ms = Math.max(0.1, hist.getValueAtPercentile(percentile) / 1000.0);
+                points.append(String.format(Locale.ROOT, "%.1f,%.1f ", 60 + x / xMax * (w - 80),
+                        yPos(Math.log10(ms), yMin, yMax, h)));
+            }
+            String color = COLORS[i % COLORS.length];
+            svg.append("<polyline fill=\"none\" stroke=\"").append(color).append("\" stroke-width=\"2\" points=\"")
+                    .append(points).append("\"/>");
+            svg.append(String.format(Locale.ROOT, "<g class=\"legend\"><rect x=\"%d\" y=\"%d\" width=\"10\" "
+                    + "height=\"10\" fill=\"%s\"/><text x=\"%d\" y=\"%d\">%s</text></g>", 80, 28 + 16 * i, color, 96,
+                    37 + 16 * i, escape(s.name)));
+            i++;
+        }
+        return svg.append("</svg>").toString();
+    }
+
+    private static String pctLabel(double x) {
+        return switch ((int) Math.round(x)) {
+            case 1 -> "90";
+            case 2 -> "99";
+            case 3 -> "99.9";
+            case 4 -> "99.99";
+            default -> "99.999";
+        };
+    }
+
+    private static double yPos(double logMs, double yMin, double yMax, int h) {
+        return (h - 40) - (logMs - yMin) / (yMax - yMin) * (h - 60);
+    }
+
+    private String timelinePlot() {
+        int w = 900;
+        int h = 260;
+        double maxRate = 1;
+        int maxLen = 1;
+        for (Series s : series) {
+            if (!s.rounds.isEmpty()) {
+                for (double r : s.medianRound().perSecond()) {
+                    maxRate = Math.max(maxRate, r);
+                }
+                maxLen = Math.max(maxLen, s.medianRound().perSecond().size());
+            }
+        }
+        StringBuilder svg = new StringBuilder("<svg width=\"" + w + "\" height=\"" + h + "\" viewBox=\"0 0 " + w + " "
+                + h + "\">");
+        for (int k = 0; k <= 4; k++) {
+            double py = (h - 30) - k / 4.0 * (h - 50);
+            svg.append(String.format(Locale.ROOT, "<line x1=\"70\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#e4e7ef\"/>"
+                    + "<text x=\"64\" y=\"%.1f\" text-anchor=\"end\">%s/s</text>", py, w - 20, py, py + 4,
+                    fmt(maxRate * k / 4)));
+        }
+        int i = 0;
+        for (Series s : series) {
+            if (s.rounds.isEmpty()) {
+                continue;
+            }
+            List<Double> rates = s.medianRound().perSecond();
+            StringBuilder points = new StringBuilder();
+            for (int t = 0; t < rates.size(); t++) {
+                points.append(String.format(Locale.ROOT, "%.1f,%.1f ", 70 + (t + 1.0) / maxLen * (w - 90),
+                        (h - 30) - rates.get(t) / maxRate * (h - 50)));
+            }
+            svg.append("<polyline fill=\"none\" stroke=\"").append(COLORS[i % COLORS.length])
+                    .append("\" stroke-width=\"2\" points=\"").append(points).append("\"/>");
+            i++;
+        }
+        svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">seconds →</text>", w - 20,
+                h - 8));
+        return svg.append("</svg>").toString();
+    }
+
+    static String fmt(double v) {
+        return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%,.0f", v);
+    }
+
+    static String fmt2(double v) {
+        return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%,.2f", v);
+    }
+
+    static String ms(double v) {
+        return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%.1f", v);
+    }
+
+    private static String fmtMs(double v) {
+        return v < 1 ? String.format(Locale.ROOT, "%.1f", v) : String.format(Locale.ROOT, "%.0f", v);
+    }
+
+    private static String escape(String text) {
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+    }
+}

@@ -1,0 +1,279 @@
+package dev.agentevents.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentevents.embedded.EmbeddedStack;
+import dev.agentevents.event.AgentEvent;
+import dev.agentevents.event.AgentInfo;
+import dev.agentevents.event.OrderedEvent;
+import dev.agentevents.event.Thinking;
+import dev.agentevents.fanout.FanoutConfig;
+import dev.agentevents.fanout.FanoutNode;
+import dev.agentevents.schemas.AvroSerializer;
+import dev.agentevents.schemas.HashChain;
+import dev.agentevents.schemas.OrderedRecords;
+import dev.agentevents.schemas.SchemaRegistryClient;
+import dev.agentevents.schemas.Topics;
+import io.micrometer.core.instrument.Counter;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.io.Writer;
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.HdrHistogram.Histogram;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * The {@code fanout} scenario: one fanout node with N WebSocket clients (in a child JVM), events spread over the N
+ * users, against a bare Vert.x server pushing the same frames with no Kafka behind it. Measures frames/s at full
+ * speed, latency at a fixed rate, and heap per idle and per active connection (after GC).
+ */
+final class FanoutScenario {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String SECRET = PipelineUnderTest.SECRET;
+
+    private final EmbeddedStack stack;
+    private final PipelineScenarios.Settings settings;
+    private final PrintStream progress;
+    private final AgentEvent template;
+    private int prefixes;
+
+    FanoutScenario(EmbeddedStack stack, PipelineScenarios.Settings settings, PrintStream progress) {
+        this.stack = stack;
+        this.settings = settings;
+        this.progress = progress;
+        this.template = AgentEvent.newBuilder().setEventId(UUID.randomUUID().toString()).setType("agent_thinking")
+                .setUserId("load-0").setThreadId("thread-load").setRunId(UUID.randomUUID().toString()).setSeq(1)
+                .setOccurredAt(Instant.now()).setAgent(AgentInfo.newBuilder().setId("research-agent")
+                        .setName("Research assistant").setVersion("2.4.1").setModel("gpt-5.1-mini").build())
+                .setTraceId("4bf92f3577b34da6a3ce929d0e0e4736").setSpanId("00f067aa0ba902b7")
+                .setThinking(new Thinking("Two sources disagree on the date; checking the primary one before I "
+                        + "answer, then the pricing table."))
+                .build();
+    }
+
+    BenchReport run(List<Integer> connections, double fixedRate) throws Exception {
+        BenchReport report = new BenchReport("fanout");
+        ObjectNode heap = report.extra().putObject("heapBytesPerConnection");
+        for (int n : connections) {
+            Series bareFull = report.series("bare Vert.x, " + n + " sockets, full speed");
+            Series fanoutFull = report.series("fanout node, " + n + " sockets, full speed");
+            Series bareFixed = report.series("bare Vert.x, " + n + " sockets, " + (int) fixedRate + "/s");
+            Series fanoutFixed = report.series("fanout node, " + n + " sockets, " + (int) fixedRate + "/s");
+            for (int round = 1; round <= settings.rounds(); round++) {
+                progress.printf("%,d sockets, round %d/%d: bare Vert.x ...%n", n, round, settings.rounds());
+                try (BareWsServer bare = new BareWsServer(new FrameTemplate(template))) {
+                    long before = usedHeapAfterGc();
+                    try (LoadClient client = LoadClient.start(bare.url(), n)) {
+                        if (round == 1) {
+                            heap.put("bare idle, " + n, (usedHeapAfterGc() - before) / (double) client.connected);
+                        }
+                        bare.push(0);
+                        bareFull.add(client.measure(settings.warmupSeconds(), settings.seconds()));
+                        bare.push(fixedRate);
+                        bareFixed.add(client.measure(settings.warmupSeconds(), settings.seconds()));
+                        bare.stopPushing();
+                        if (round == 1) {
+                            heap.put("bare active, " + n, (usedHeapAfterGc() - before) / (double) client.connected);
+                        }
+                    }
+                }
+                progress.printf("%,d sockets, round %d/%d: fanout node ...%n", n, round, settings.rounds());
+                try (FanoutUnderTest fanout = new FanoutUnderTest(n)) {
+                    long before = usedHeapAfterGc();
+                    try (LoadClient client = LoadClient.start(fanout.node.webSocketUrl(), n)) {
+                        if (round == 1) {
+                            heap.put("fanout idle, " + n, (usedHeapAfterGc() - before) / (double) client.connected);
+                        }
+                        fanout.feed(0);
+                        fanoutFull.add(client.measure(settings.warmupSeconds(), settings.seconds()));
+                        fanout.feed(fixedRate);
+                        fanoutFixed.add(client.measure(settings.warmupSeconds(), settings.seconds()));
+                        fanout.stopFeeding();
+                        if (round == 1) {
+                            heap.put("fanout active, " + n, (usedHeapAfterGc() - before) / (double) client.connected);
+                        }
+                    }
+                }
+            }
+            progress.printf("  %,d sockets: bare %s frames/s, fanout %s frames/s; p99 at %,.0f/s bare %s ms, fanout "
+                    + "%s ms%n", n, BenchReport.fmt(bareFull.rate()), BenchReport.fmt(fanoutFull.rate()), fixedRate,
+                    BenchReport.ms(bareFixed.p(99)), BenchReport.ms(fanoutFixed.p(99)));
+            if (n >= 10_000 && n < 15_000) {
+                double ratio = fanoutFull.rate() / bareFull.rate();
+                report.target("fanout frames/s ÷ bare Vert.x at " + n + " sockets", ratio, "≥ 0.7", ratio >= 0.7);
+                double idle = heap.path("fanout idle, " + n).asDouble() / 1024;
+                report.target("fanout heap per idle connection at " + n + " sockets (KB)", idle, "≤ 16", idle <= 16);
+            }
+        }
+        report.note("Clients run in a child JVM on the same 2 cores (a process may hold 20,000 file descriptors); each "
+                + "socket belongs to its own user; latency is from the event's occurredAt (stamped when the feeder or "
+                + "the bare server made the frame) to the client's parse, on the same host clock.");
+        return report;
+    }
+
+    private static long usedHeapAfterGc() throws InterruptedException {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(200);
+        }
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+
+    /** The child JVM with the clients. */
+    static final class LoadClient implements AutoCloseable {
+        private final Process process;
+        private final BufferedReader out;
+        private final Writer in;
+        final int connected;
+
+        private LoadClient(Process process, BufferedReader out, Writer in, int connected) {
+            this.process = process;
+            this.out = out;
+            this.in = in;
+            this.connected = connected;
+        }
+
+        static LoadClient start(String url, int n) throws Exception {
+            return start(url, n, null, SECRET);
+        }
+
+        /** Clients for {@code n} users: {@code load-0..n-1}, or the lines of {@code usersFile}. */
+        static LoadClient start(String url, int n, Path usersFile, String secret) throws Exception {
+            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                    .toString(), "-Xmx2g", "-XX:+UseParallelGC", "-cp", System.getProperty("java.class.path"),
+                    FanoutLoadClient.class.getName(), url, secret, Integer.toString(n)));
+            if (usersFile != null) {
+                command.add(usersFile.toString());
+            }
+            Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                    StandardCharsets.UTF_8));
+            String line = out.readLine();
+            if (line == null || !line.startsWith("CONNECTED ")) {
+                process.destroyForcibly();
+                throw new IllegalStateException("load client did not connect: " + line);
+            }
+            int connected = Integer.parseInt(line.substring(10).trim());
+            if (connected < n) {
+                process.destroyForcibly();
+                throw new IllegalStateException("only " + connected + " of " + n + " sockets connected");
+            }
+            return new LoadClient(process, out, new OutputStreamWriter(process.getOutputStream(),
+                    StandardCharsets.UTF_8), connected);
+        }
+
+        Meter.Sample measure(double warmup, double seconds) throws Exception {
+            Thread.sleep((long) (warmup * 1000));
+            in.write("MEASURE " + seconds + "\n");
+            in.flush();
+            JsonNode result = JSON.readTree(out.readLine());
+            List<Double> perSecond = new ArrayList<>();
+            result.path("perSecond").forEach(v -> perSecond.add(v.asDouble()));
+            Histogram latency = Histogram.decodeFromCompressedByteBuffer(
+                    ByteBuffer.wrap(Base64.getDecoder().decode(result.path("histogram").asText())), 0);
+            return new Meter.Sample(result.path("frames").asLong(), result.path("seconds").asDouble(), latency,
+                    perSecond);
+        }
+
+        @Override
+        public void close() throws Exception {
+            in.write("EXIT\n");
+            in.flush();
+            if (!process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        }
+    }
+
+    /** One fanout node on fresh topics, and a feeder writing the ordered topic as the router would. */
+    private final class FanoutUnderTest implements AutoCloseable {
+        final FanoutNode node;
+        private final Topics topics;
+        private final int users;
+        private final KafkaProducer<byte[], byte[]> producer;
+        private final AvroSerializer<OrderedEvent> serializer;
+        private final Counter delivered;
+        private Thread feeder;
+
+        FanoutUnderTest(int users) throws Exception {
+            this.users = users;
+            String prefix = "bench-fo-" + (++prefixes) + "-" + Long.toHexString(System.nanoTime() & 0xffffff) + ".";
+            topics = stack.topicsWithPrefix(prefix, settings.partitions());
+            Map<String, String> env = new HashMap<>();
+            env.put("KAFKA_BOOTSTRAP_SERVERS", stack.bootstrapServers());
+            env.put("SCHEMA_REGISTRY_URL", stack.registryUrl());
+            env.put("AGENT_EVENTS_TOPIC_PREFIX", prefix);
+            env.put("FANOUT_HOST", "127.0.0.1");
+            env.put("FANOUT_PORT", "0");
+            env.put("FANOUT_GROUP_ID", prefix + "fanout");
+            env.put("FANOUT_JWT_HS256_SECRET", SECRET);
+            env.put("FANOUT_PRELOAD_EVENTS", "0");
+            env.put("FANOUT_MAX_CONNECTIONS_PER_USER", "4");
+            node = FanoutNode.start(FanoutConfig.fromEnv(env));
+            node.awaitPartitions(settings.partitions(), Duration.ofSeconds(60));
+            producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
+                    ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 5,
+                    ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4"), new ByteArraySerializer(),
+                    new ByteArraySerializer());
+            serializer = new AvroSerializer<>(new SchemaRegistryClient(stack.registryUrl()), Map.of(), false);
+            delivered = node.meterRegistry().find("fanout.frames.delivered").counter();
+        }
+
+        void feed(double rate) throws InterruptedException {
+            stopFeeding();
+            feeder = new Thread(() -> {
+                Pacer pacer = new Pacer(rate);
+                long sent = 0;
+                double deliveredBefore = delivered.count();
+                while (!Thread.currentThread().isInterrupted()) {
+                    if (rate <= 0 && sent - (delivered.count() - deliveredBefore) > PipelineScenarios.MAX_IN_FLIGHT) {
+                        java.util.concurrent.locks.LockSupport.parkNanos(200_000);
+                        continue;
+                    }
+                    pacer.await();
+                    String user = "load-" + (sent % users);
+                    AgentEvent event = AgentEvent.newBuilder(template).setUserId(user).setSeq(sent)
+                            .setOccurredAt(Instant.now()).build();
+                    OrderedEvent ordered = OrderedRecords.event(HashChain.GENESIS, event, Instant.now(), null);
+                    producer.send(new ProducerRecord<>(topics.ordered(), user.getBytes(StandardCharsets.UTF_8),
+                            serializer.serialize(topics.ordered(), ordered)));
+                    sent++;
+                }
+            }, "fanout-feeder");
+            feeder.start();
+        }
+
+        void stopFeeding() throws InterruptedException {
+            if (feeder != null) {
+                feeder.interrupt();
+                feeder.join(5000);
+                feeder = null;
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            stopFeeding();
+            producer.close(Duration.ofSeconds(10));
+            node.close();
+        }
+    }
+}

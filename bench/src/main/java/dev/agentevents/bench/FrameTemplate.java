@@ -1,0 +1,28 @@
+package dev.agentevents.bench;
+
+import dev.agentevents.event.AgentEvent;
+import dev.agentevents.schemas.EventJson;
+import dev.agentevents.schemas.HashChain;
+
+/**
+ * The text of a realistic event frame (protocol v1) with its position and {@code occurredAt} filled in at send
+ * time, for the bare Vert.x server: what a fanout node would write for the same event.
+ */
+final class FrameTemplate {
+
+    private final String beforeTime;
+    private final String afterTime;
+
+    FrameTemplate(AgentEvent event) {
+        String json = EventJson.toJson(event).toString();
+        String marker = "\"occurredAt\":" + event.getOccurredAt().toEpochMilli();
+        int at = json.indexOf(marker);
+        this.beforeTime = json.substring(0, at) + "\"occurredAt\":";
+        this.afterTime = json.substring(at + marker.length()) + ",\"chain\":\"" + HashChain.next(HashChain.GENESIS,
+                "event", event) + "\"}";
+    }
+
+    String frame(long position, long occurredAtMs) {
+        return "{\"type\":\"event\",\"pos\":\"0:" + position + "\",\"event\":" + beforeTime + occurredAtMs + afterTime;
+    }
+}

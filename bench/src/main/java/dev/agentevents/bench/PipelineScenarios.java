@@ -1,0 +1,163 @@
+package dev.agentevents.bench;
+
+import dev.agentevents.embedded.EmbeddedStack;
+import dev.agentevents.producer.AgentSimulator;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.List;
+import org.apache.kafka.streams.StreamsConfig;
+
+/**
+ * The {@code throughput} and {@code latency} scenarios: the pipeline (publisher → router → fanout → WebSocket
+ * clients) against the bare Kafka path (producer → map-only Kafka Streams → consumer) with the same guarantee,
+ * commit interval and partitions, alternating round by round on one embedded broker.
+ */
+final class PipelineScenarios {
+
+    /** Settings shared by both scenarios. */
+    record Settings(int rounds, double seconds, double warmupSeconds, int users, int partitions) {
+    }
+
+    /** Events allowed between sender and receiver when saturating: enough to keep every stage busy. */
+    static final long MAX_IN_FLIGHT = 20_000;
+
+    private final EmbeddedStack stack;
+    private final Settings settings;
+    private final PrintStream progress;
+    private final List<String> users;
+    private final EventPool pool;
+    private int prefixes;
+
+    PipelineScenarios(EmbeddedStack stack, Settings settings, PrintStream progress) throws InterruptedException {
+        this.stack = stack;
+        this.settings = settings;
+        this.progress = progress;
+        this.users = AgentSimulator.Settings.users("bench-user-", settings.users());
+        this.pool = EventPool.of(users, Math.max(50, settings.users() * 3), stack.registryUrl(),
+                stack.topics().events());
+        progress.printf("event pool: %,d realistic events, %.0f bytes on average%n", pool.size(),
+                pool.averageValueBytes());
+    }
+
+    private String prefix(String what) {
+        return "bench-" + what + "-" + (++prefixes) + "-" + Long.toHexString(System.nanoTime() & 0xffffff) + ".";
+    }
+
+    /** Saturates both paths; reports events/s both ways and the ratio. */
+    BenchReport throughput(String guarantee, Duration commit) throws Exception {
+        BenchReport report = new BenchReport("throughput");
+        String label = label(guarantee, commit);
+        Series bare = report.series("bare Kafka + Streams hop, " + label);
+        Series pipeline = report.series("pipeline (publisher → router → fanout → WebSocket), " + label);
+        for (int round = 1; round <= settings.rounds(); round++) {
+            progress.printf("round %d/%d: bare hop at full speed ...%n", round, settings.rounds());
+            Meter bareMeter = new Meter();
+            try (BareStreamsHop hop = new BareStreamsHop(stack, prefix("bare"), guarantee, commit,
+                    settings.partitions(), bareMeter)) {
+                hop.awaitRunning();
+                bare.add(drive(hop::send, 0, bareMeter));
+            }
+            progress.printf("round %d/%d: pipeline at full speed ...%n", round, settings.rounds());
+            Meter pipelineMeter = new Meter();
+            try (PipelineUnderTest under = new PipelineUnderTest(stack, prefix("pipe"), guarantee, commit,
+                    settings.partitions(), users, pipelineMeter)) {
+                under.drive(0, pipelineMeter, MAX_IN_FLIGHT);
+                pipeline.add(measure(pipelineMeter));
+                under.stopDriving();
+            }
+            progress.printf("  bare %s events/s, pipeline %s events/s%n", BenchReport.fmt(bare.rounds.get(round - 1)
+                    .perSecondRate()), BenchReport.fmt(pipeline.rounds.get(round - 1).perSecondRate()));
+        }
+        double ratio = pipeline.rate() / bare.rate();
+        report.target("pipeline events/s ÷ bare Streams hop events/s", ratio, "≥ 0.6", ratio >= 0.6);
+        report.target("pipeline events/s end to end", pipeline.rate(), "≥ 50,000", pipeline.rate() >= 50_000);
+        report.extra().put("ratio", ratio);
+        report.note("Everything (broker, router, fanout node, " + settings.users() + " WebSocket clients parsing every "
+                + "frame, and the publisher) shares this machine's " + Runtime.getRuntime().availableProcessors()
+                + " cores in one JVM; the bare path has no clients to feed.");
+        return report;
+    }
+
+    /** Fixed rates, for each configuration; p50/p99/p99.9/max both ways. */
+    BenchReport latency(List<Integer> rates, List<String> configs) throws Exception {
+        BenchReport report = new BenchReport("latency");
+        for (String config : configs) {
+            String guarantee = config.startsWith("alos") ? StreamsConfig.AT_LEAST_ONCE : StreamsConfig.EXACTLY_ONCE_V2;
+            Duration commit = Duration.ofMillis(Long.parseLong(config.substring(config.indexOf(':') + 1)));
+            String label = label(guarantee, commit);
+            Meter bareMeter = new Meter();
+            Meter pipelineMeter = new Meter();
+            progress.printf("%s: starting the bare hop and the pipeline ...%n", label);
+            try (BareStreamsHop hop = new BareStreamsHop(stack, prefix("bare"), guarantee, commit,
+                    settings.partitions(), bareMeter);
+                 PipelineUnderTest under = new PipelineUnderTest(stack, prefix("pipe"), guarantee, commit,
+                         settings.partitions(), users, pipelineMeter)) {
+                hop.awaitRunning();
+                for (int rate : rates) {
+                    Series bare = report.series("bare hop, " + label + ", " + rate + "/s");
+                    Series pipeline = report.series("pipeline, " + label + ", " + rate + "/s");
+                    for (int round = 1; round <= settings.rounds(); round++) {
+                        bare.add(drive(hop::send, rate, bareMeter));
+                        under.drive(rate, pipelineMeter, Long.MAX_VALUE);
+                        pipeline.add(measure(pipelineMeter));
+                        under.stopDriving();
+                        Thread.sleep(300);
+                    }
+                    progress.printf("  %s at %,d/s: p99 bare %s ms, pipeline %s ms%n", label, rate,
+                            BenchReport.ms(bare.p(99)), BenchReport.ms(pipeline.p(99)));
+                    if (rate == 5000 && config.equals("eos:50")) {
+                        double ratio = pipeline.p(99) / bare.p(99);
+                        report.target("pipeline p99 ÷ bare hop p99 at 5,000/s, " + label, ratio, "≤ 1.5",
+                                ratio <= 1.5);
+                        report.target("pipeline p99 at 5,000/s, " + label + " (ms)", pipeline.p(99), "≤ 100",
+                                pipeline.p(99) <= 100);
+                    }
+                }
+            }
+        }
+        report.note("Latency runs from the event's creation (the publisher's occurredAt; the bare producer's record "
+                + "timestamp) to its arrival (the WebSocket client has parsed the frame; the bare consumer has the "
+                + "record), on one clock: everything runs in this JVM.");
+        return report;
+    }
+
+    private static String label(String guarantee, Duration commit) {
+        return (guarantee.equals(StreamsConfig.EXACTLY_ONCE_V2) ? "exactly_once_v2" : "at_least_once") + ", commit "
+                + commit.toMillis() + " ms";
+    }
+
+    /**
+     * Sends the pool's events with {@code send} at {@code rate} on a thread of its own, and measures. Rate 0 means
+     * as fast as the path takes them: the driver holds while more than {@link #MAX_IN_FLIGHT} are on their way.
+     */
+    private Meter.Sample drive(java.util.function.BiConsumer<byte[], byte[]> send, double rate, Meter meter)
+            throws InterruptedException {
+        Thread driver = new Thread(() -> {
+            Pacer pacer = new Pacer(rate);
+            long sent = 0;
+            long arrivedBefore = meter.arrivals();
+            while (!Thread.currentThread().isInterrupted()) {
+                if (rate <= 0 && sent - (meter.arrivals() - arrivedBefore) > MAX_IN_FLIGHT) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(200_000);
+                    continue;
+                }
+                pacer.await();
+                EventPool.Entry entry = pool.next();
+                send.accept(entry.key(), entry.value());
+                sent++;
+            }
+        }, "bench-driver");
+        driver.start();
+        try {
+            return measure(meter);
+        } finally {
+            driver.interrupt();
+            driver.join(10_000);
+        }
+    }
+
+    private Meter.Sample measure(Meter meter) throws InterruptedException {
+        Thread.sleep((long) (settings.warmupSeconds() * 1000));
+        return Meter.measure(meter, settings.seconds());
+    }
+}

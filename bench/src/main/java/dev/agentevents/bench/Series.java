@@ -1,0 +1,92 @@
+package dev.agentevents.bench;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentevents.schemas.EventJson;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.ToDoubleFunction;
+import org.HdrHistogram.Histogram;
+
+/** The rounds of one side of a comparison (say, "pipeline at 5k/s"): medians with min and max over the rounds. */
+final class Series {
+
+    final String name;
+    final List<Meter.Sample> rounds = new ArrayList<>();
+
+    Series(String name) {
+        this.name = name;
+    }
+
+    void add(Meter.Sample sample) {
+        rounds.add(sample);
+    }
+
+    double median(ToDoubleFunction<Meter.Sample> metric) {
+        double[] values = rounds.stream().mapToDouble(metric).filter(v -> !Double.isNaN(v)).sorted().toArray();
+        if (values.length == 0) {
+            return Double.NaN;
+        }
+        return values.length % 2 == 1 ? values[values.length / 2]
+                : (values[values.length / 2 - 1] + values[values.length / 2]) / 2;
+    }
+
+    double min(ToDoubleFunction<Meter.Sample> metric) {
+        return rounds.stream().mapToDouble(metric).filter(v -> !Double.isNaN(v)).min().orElse(Double.NaN);
+    }
+
+    double max(ToDoubleFunction<Meter.Sample> metric) {
+        return rounds.stream().mapToDouble(metric).filter(v -> !Double.isNaN(v)).max().orElse(Double.NaN);
+    }
+
+    double rate() {
+        return median(Meter.Sample::perSecondRate);
+    }
+
+    double p(double percentile) {
+        return median(s -> s.millis(percentile));
+    }
+
+    /** All rounds' latencies together, for the percentile plot. */
+    Histogram merged() {
+        Histogram all = new Histogram(3_600_000_000L, 3);
+        rounds.forEach(r -> all.add(r.latency()));
+        return all;
+    }
+
+    /** The round whose rate is the median one, for the throughput-over-time plot. */
+    Meter.Sample medianRound() {
+        Meter.Sample[] sorted = rounds.toArray(new Meter.Sample[0]);
+        Arrays.sort(sorted, (a, b) -> Double.compare(a.perSecondRate(), b.perSecondRate()));
+        return sorted[sorted.length / 2];
+    }
+
+    ObjectNode toJson() {
+        ObjectNode json = EventJson.MAPPER.createObjectNode();
+        json.put("name", name);
+        var list = json.putArray("rounds");
+        for (Meter.Sample round : rounds) {
+            ObjectNode r = list.addObject();
+            r.put("events", round.count()).put("seconds", round.seconds()).put("eventsPerSecond", round.perSecondRate())
+                    .put("p50Ms", round.millis(50)).put("p99Ms", round.millis(99)).put("p999Ms", round.millis(99.9))
+                    .put("maxMs", round.maxMillis());
+            var perSecond = r.putArray("perSecond");
+            round.perSecond().forEach(perSecond::add);
+        }
+        for (String stat : List.of("median", "min", "max")) {
+            ObjectNode s = json.putObject(stat);
+            s.put("eventsPerSecond", stat(stat, Meter.Sample::perSecondRate))
+                    .put("p50Ms", stat(stat, r -> r.millis(50))).put("p99Ms", stat(stat, r -> r.millis(99)))
+                    .put("p999Ms", stat(stat, r -> r.millis(99.9))).put("maxMs", stat(stat, Meter.Sample::maxMillis));
+        }
+        return json;
+    }
+
+    private double stat(String which, ToDoubleFunction<Meter.Sample> metric) {
+        return switch (which) {
+            case "median" -> median(metric);
+            case "min" -> min(metric);
+            default -> max(metric);
+        };
+    }
+}
