@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
         description = "Benchmarks the pipeline against bare Kafka and bare Vert.x, side by side.")
 public final class BenchMain implements Callable<Integer> {
 
-    @Parameters(index = "0", description = "throughput, latency, fanout or scale")
+    @Parameters(index = "0", description = "throughput, latency, fanout, scale, or faults")
     String scenario;
 
     @Option(names = "--rounds", description = "rounds per side (default: ${DEFAULT-VALUE})")
@@ -45,12 +45,23 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--smoke", description = "a few seconds of everything: checks that the scenario runs")
     boolean smoke;
 
+    @Option(names = "--long", description = "faults: 30 minutes, a fault every 20 s in turn (broker, router, fanout)")
+    boolean longMode;
+
     @Option(names = "--out", description = "results directory (default: ${DEFAULT-VALUE})")
     Path out = Path.of("bench-results");
 
     @Override
     public Integer call() throws Exception {
         long t0 = System.nanoTime();
+        if (scenario.equals("faults")) {
+            FaultRun.Result result = new FaultRun(new FaultRun.Settings(smoke ? 30 : users == 100 ? 200 : users,
+                    smoke ? 60 : 150, longMode, 30, smoke ? 8 : 12, smoke ? 10 : 20), System.err).run(out);
+            System.out.println(result.markdown());
+            System.err.printf("done in %.0f s; %s%n", (System.nanoTime() - t0) / 1e9,
+                    result.passed() ? "every check passed" : "SOME CHECKS FAILED");
+            return result.passed() ? 0 : 1;
+        }
         System.err.println("starting the embedded broker and registry ...");
         try (EmbeddedStack stack = EmbeddedStack.start(EmbeddedStack.Options.defaults())) {
             BenchReport report = switch (scenario) {

@@ -77,6 +77,7 @@ public final class AgentSimulator implements AutoCloseable {
     private final AtomicLong runsEnded = new AtomicLong();
     private final Thread thread;
     private volatile boolean stopping;
+    private volatile boolean finishing;
     private volatile java.util.function.BooleanSupplier hold = () -> false;
 
     public AgentSimulator(EventPublisher publisher, Settings settings, Listener listener) {
@@ -171,7 +172,7 @@ public final class AgentSimulator implements AutoCloseable {
     }
 
     private Active newRun(String userId, Random random, AgentInfo agent) {
-        if (settings.maxRuns() > 0 && runsStarted.get() >= settings.maxRuns()) {
+        if (finishing || (settings.maxRuns() > 0 && runsStarted.get() >= settings.maxRuns())) {
             return null;
         }
         long number = runsStarted.getAndIncrement();
@@ -200,6 +201,11 @@ public final class AgentSimulator implements AutoCloseable {
                 listener.published(published);
             }
         });
+    }
+
+    /** Starts no more runs and plays the ones in progress to their end; {@link #awaitFinished} waits for that. */
+    public void finish() {
+        finishing = true;
     }
 
     /** Stops after the current step; runs in progress are left as they are (the router will close them). */

@@ -1,0 +1,213 @@
+package dev.agentevents.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.ClientWebSocket;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonObject;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.Function;
+
+/**
+ * One real WebSocket client per user that behaves as the browser client does — route lookup at any node, resume
+ * from the last position after every disconnect (at once after {@code moved} or 4008, else with jittered backoff),
+ * dedupe by position — and records everything the fault audit needs: each event received (by id), repeats after
+ * dedupe, per-run order violations, events of other users, and deliveries per 100 ms.
+ */
+final class AuditClients implements AutoCloseable {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final int BUCKET_MS = 100;
+
+    final Map<String, Client> clients = new ConcurrentHashMap<>();
+    final AtomicLongArray deliveriesPer100Ms;
+    final long startedAtMs = System.currentTimeMillis();
+    private final Vertx vertx;
+    private final WebSocketClient sockets;
+    private final HttpClient http;
+    private final List<String> nodes;
+    private final Function<String, String> tokenOf;
+    private volatile boolean running = true;
+
+    AuditClients(List<String> users, List<String> nodeBaseUrls, Function<String, String> tokenOf, int maxSeconds) {
+        this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
+        this.sockets = vertx.createWebSocketClient();
+        this.http = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(2000));
+        this.nodes = nodeBaseUrls;
+        this.tokenOf = tokenOf;
+        this.deliveriesPer100Ms = new AtomicLongArray(maxSeconds * 10 + 100);
+        for (String user : users) {
+            Client client = new Client(user);
+            clients.put(user, client);
+            client.connect(0);
+        }
+    }
+
+    /** What one user's client saw. */
+    final class Client {
+        final String user;
+        final Map<String, Integer> received = new ConcurrentHashMap<>();
+        final Map<String, Long> lastSeqOfRun = new HashMap<>();
+        final Map<String, Boolean> ended = new ConcurrentHashMap<>();
+        final AtomicLong duplicates = new AtomicLong();
+        final AtomicLong orderViolations = new AtomicLong();
+        final AtomicLong otherUsers = new AtomicLong();
+        final AtomicLong gaps = new AtomicLong();
+        final AtomicLong connections = new AtomicLong();
+        /** Milliseconds since the clients started, of every event delivered (event loop only). */
+        final java.util.List<Long> deliveredAt = new java.util.ArrayList<>();
+        private String position;
+        private int attempt;
+
+        Client(String user) {
+            this.user = user;
+        }
+
+        void connect(long delayMs) {
+            if (!running) {
+                return;
+            }
+            if (delayMs > 0) {
+                vertx.setTimer(delayMs, t -> connect(0));
+                return;
+            }
+            String token = tokenOf.apply(user);
+            String node = nodes.get(ThreadLocalRandom.current().nextInt(nodes.size()));
+            http.request(new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(node + "route")
+                            .putHeader("Authorization", "Bearer " + token).setTimeout(3000))
+                    .compose(request -> request.send())
+                    .compose(response -> response.body().map(body -> response.statusCode() == 200
+                            ? new JsonObject(body).getString("url") : null))
+                    .onComplete(route -> {
+                        if (route.failed() || route.result() == null) {
+                            retry();
+                        } else {
+                            open(route.result(), token);
+                        }
+                    });
+        }
+
+        private void retry() {
+            attempt++;
+            long cap = Math.min(2000, 100L << Math.min(attempt, 5));
+            connect(ThreadLocalRandom.current().nextLong(cap / 2, cap + 1));
+        }
+
+        private void open(String url, String token) {
+            ClientWebSocket socket = sockets.webSocket();
+            socket.textMessageHandler(this::frame);
+            socket.closeHandler(v -> {
+                Short code = socket.closeStatusCode();
+                if (code != null && (code == 4009 || code == 4008)) {
+                    attempt = 0;
+                    connect(0);
+                } else {
+                    retry();
+                }
+            });
+            socket.connect(new WebSocketConnectOptions().setAbsoluteURI(url + "?access_token=" + token
+                    + (position == null ? "" : "&resume=" + position)))
+                    .onSuccess(s -> {
+                        connections.incrementAndGet();
+                        attempt = 0;
+                    })
+                    .onFailure(e -> retry());
+        }
+
+        private void frame(String text) {
+            JsonNode frame;
+            try {
+                frame = JSON.readTree(text);
+            } catch (Exception e) {
+                throw new IllegalStateException("unreadable frame " + text, e);
+            }
+            String type = frame.path("type").asText();
+            if (!type.equals("event") && !type.equals("gap")) {
+                return;
+            }
+            String pos = frame.path("pos").asText();
+            if (!advance(pos)) {
+                return;
+            }
+            if (type.equals("gap")) {
+                gaps.incrementAndGet();
+                lastSeqOfRun.merge(frame.path("runId").asText(), frame.path("toSeq").asLong(), Math::max);
+                return;
+            }
+            JsonNode event = frame.path("event");
+            if (!user.equals(event.path("userId").asText())) {
+                otherUsers.incrementAndGet();
+                return;
+            }
+            String eventId = event.path("eventId").asText();
+            if (received.merge(eventId, 1, Integer::sum) > 1) {
+                duplicates.incrementAndGet();
+            }
+            String runId = event.path("runId").asText();
+            long seq = event.path("seq").asLong();
+            Long last = lastSeqOfRun.get(runId);
+            if ((last != null && seq <= last) || Boolean.TRUE.equals(ended.get(runId))) {
+                orderViolations.incrementAndGet();
+            }
+            lastSeqOfRun.put(runId, seq);
+            String eventType = event.path("type").asText();
+            if (eventType.equals("agent_completed") || eventType.equals("agent_failed")) {
+                ended.put(runId, true);
+            }
+            long sinceStart = System.currentTimeMillis() - startedAtMs;
+            synchronized (deliveredAt) {
+                deliveredAt.add(sinceStart);
+            }
+            int bucket = (int) (sinceStart / BUCKET_MS);
+            if (bucket < deliveriesPer100Ms.length()) {
+                deliveriesPer100Ms.incrementAndGet(bucket);
+            }
+        }
+
+        /** Moves the position forward; false for a frame at or before it. */
+        private boolean advance(String pos) {
+            if (position != null) {
+                String[] last = position.split(":");
+                String[] now = pos.split(":");
+                if (last[0].equals(now[0]) && Long.parseLong(now[1]) <= Long.parseLong(last[1])) {
+                    return false;
+                }
+            }
+            position = pos;
+            return true;
+        }
+
+        /** Whether this client saw the terminal event of {@code runId}. */
+        boolean sawEnd(String runId) {
+            return ended.containsKey(runId);
+        }
+    }
+
+    long delivered() {
+        long total = 0;
+        for (Client client : clients.values()) {
+            total += client.received.size();
+        }
+        return total;
+    }
+
+    @Override
+    public void close() throws Exception {
+        running = false;
+        vertx.close().await(20, TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,296 @@
+package dev.agentevents.bench;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentevents.devstack.LocalCluster;
+import dev.agentevents.producer.AgentSimulator;
+import dev.agentevents.producer.EventPublisher;
+import dev.agentevents.producer.PublisherConfig;
+import dev.agentevents.producer.Published;
+import dev.agentevents.schemas.EventJson;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.JWTOptions;
+import io.vertx.ext.auth.PubSecKeyOptions;
+import io.vertx.ext.auth.jwt.JWTAuth;
+import io.vertx.ext.auth.jwt.JWTAuthOptions;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The fault-injection run: the multi-process local cluster (3 brokers, RF 3, min.insync.replicas 2, the registry,
+ * 2 routers, 2 fanout nodes), simulated agents for many users publishing steadily, and a resuming WebSocket client
+ * per user. While it runs, {@code kill -9} in turn a broker (the active controller first), a router and a fanout
+ * node, restarting each; then every run is played to its end and what was acknowledged is compared with what every
+ * client saw: lost, repeated, out of order, shown to the wrong user, runs without an end; plus, per fault, the
+ * longest stall of deliveries and the time until the delivery rate recovered.
+ */
+final class FaultRun {
+
+    record Settings(int users, double rate, boolean longMode, int minutes, double downSeconds, double settleSeconds) {
+    }
+
+    record Fault(String what, long atMs, long restartedAtMs) {
+    }
+
+    private final Settings settings;
+    private final PrintStream progress;
+
+    FaultRun(Settings settings, PrintStream progress) {
+        this.settings = settings;
+        this.progress = progress;
+    }
+
+    /** Runs it; returns the Markdown table (also written with the JSON into {@code out}); true counts in the JSON. */
+    Result run(Path out) throws Exception {
+        long t0 = System.nanoTime();
+        Path dir = Files.createTempDirectory("agent-events-faults");
+        LocalCluster cluster = LocalCluster.start(LocalCluster.Options.defaults(dir),
+                step -> progress.printf("[%5.1fs] %s ...%n", (System.nanoTime() - t0) / 1e9, step));
+        Vertx vertx = Vertx.vertx();
+        try {
+            JWTAuth jwt = JWTAuth.create(vertx, new JWTAuthOptions().addPubSecKey(new PubSecKeyOptions()
+                    .setAlgorithm("HS256").setBuffer(cluster.demoSecret())));
+            List<String> users = AgentSimulator.Settings.users("fault-user-", settings.users());
+            List<String> nodes = cluster.services().stream().filter(s -> s.name().startsWith("fanout"))
+                    .map(LocalCluster.Service::address).toList();
+            int maxSeconds = settings.longMode() ? settings.minutes() * 60 + 600 : 900;
+            Map<String, Published> acknowledged = new ConcurrentHashMap<>();
+            AtomicLong failedSends = new AtomicLong();
+            List<Fault> faults = new ArrayList<>();
+            try (AuditClients clients = new AuditClients(users, nodes, user -> jwt.generateToken(
+                    new JsonObject().put("sub", user), new JWTOptions().setExpiresInSeconds(24 * 3600)), maxSeconds);
+                 EventPublisher publisher = EventPublisher.create(new PublisherConfig(
+                         PublisherConfig.of(cluster.bootstrapServers(), cluster.registryUrl()).kafka(),
+                         cluster.registryUrl(), dev.agentevents.schemas.Topics.defaults(),
+                         PublisherConfig.DEFAULT_MAX_PAYLOAD_BYTES, 32L * 1024 * 1024, 60_000, 300_000, 5, "lz4"))) {
+                progress.printf("%d clients connecting, agents publishing %.0f events/s ...%n", users.size(),
+                        settings.rate());
+                AgentSimulator simulator = new AgentSimulator(publisher, new AgentSimulator.Settings(users,
+                        settings.rate(), 0.05, 1, 0, 11), new AgentSimulator.Listener() {
+                    @Override
+                    public void published(Published event) {
+                        acknowledged.put(event.eventId(), event);
+                    }
+
+                    @Override
+                    public void failed(Throwable error) {
+                        failedSends.incrementAndGet();
+                    }
+                }).start();
+                sleep(settings.settleSeconds());
+                List<String> cycle = List.of("broker", "router", "fanout");
+                int rounds = settings.longMode() ? settings.minutes() : 1;
+                for (int i = 0; i < rounds * cycle.size(); i++) {
+                    String kind = cycle.get(i % cycle.size());
+                    faults.add(inject(cluster, kind, i / cycle.size(), clients));
+                    sleep(settings.longMode() ? Math.max(5, 60.0 / cycle.size() - settings.downSeconds())
+                            : settings.settleSeconds());
+                }
+                progress.println("faults done; letting every run finish ...");
+                long finishingAt = System.currentTimeMillis() - clients.startedAtMs;
+                simulator.finish();
+                simulator.awaitFinished(Duration.ofMinutes(3));
+                publisher.flush();
+                long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+                while (System.nanoTime() < deadline && missing(acknowledged, clients) > 0) {
+                    Thread.sleep(500);
+                }
+                Thread.sleep(2000);
+                Result result = audit(acknowledged, failedSends.get(), clients, faults, finishingAt,
+                        (System.nanoTime() - t0) / 1e9);
+                result.write(out, settings.longMode() ? "faults-long" : "faults");
+                return result;
+            }
+        } finally {
+            vertx.close();
+            progress.println("stopping the local cluster ...");
+            cluster.close();
+        }
+    }
+
+    private Fault inject(LocalCluster cluster, String kind, int round, AuditClients clients) throws Exception {
+        long at = System.currentTimeMillis() - clients.startedAtMs;
+        String what;
+        switch (kind) {
+            case "broker" -> {
+                int victim = round == 0 ? cluster.kafka().activeControllerId()
+                        : cluster.kafka().nodeIds().get(round % cluster.kafka().nodeCount());
+                boolean controller = victim == cluster.kafka().activeControllerId();
+                what = "kill -9 broker " + victim + (controller ? " (active controller)" : "");
+                progress.println(what);
+                cluster.kafka().kill(victim);
+                sleep(settings.downSeconds());
+                cluster.kafka().start(victim);
+            }
+            case "router" -> {
+                LocalCluster.Service router = cluster.service("router-" + (1 + round % 2));
+                what = "kill -9 " + router.name();
+                progress.println(what);
+                router.process().kill();
+                sleep(settings.downSeconds());
+                router.process().start();
+                LocalCluster.awaitHealthy(router);
+            }
+            default -> {
+                LocalCluster.Service node = cluster.service("fanout-" + (1 + round % 2));
+                what = "kill -9 " + node.name();
+                progress.println(what);
+                node.process().kill();
+                sleep(settings.downSeconds());
+                node.process().start();
+                LocalCluster.awaitHealthy(node);
+            }
+        }
+        return new Fault(what, at, System.currentTimeMillis() - clients.startedAtMs);
+    }
+
+    private static long missing(Map<String, Published> acknowledged, AuditClients clients) {
+        long missing = 0;
+        for (Published event : acknowledged.values()) {
+            AuditClients.Client client = clients.clients.get(event.userId());
+            if (client == null || !client.received.containsKey(event.eventId())) {
+                missing++;
+            }
+        }
+        return missing;
+    }
+
+    /** The audit's numbers, and the table. */
+    record Result(ObjectNode json, String markdown, boolean passed) {
+        void write(Path dir, String name) throws Exception {
+            Files.createDirectories(dir);
+            String stamp = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(Instant.now());
+            Files.writeString(dir.resolve(name + "-" + stamp + ".json"),
+                    EventJson.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(json));
+            Files.writeString(dir.resolve(name + "-" + stamp + ".md"), markdown);
+        }
+    }
+
+    private Result audit(Map<String, Published> acknowledged, long failedSends, AuditClients clients,
+                         List<Fault> faults, long finishingAt, double seconds) {
+        long lost = missing(acknowledged, clients);
+        long duplicates = 0;
+        long order = 0;
+        long otherUsers = 0;
+        long gaps = 0;
+        long reconnects = 0;
+        for (AuditClients.Client client : clients.clients.values()) {
+            duplicates += client.duplicates.get();
+            order += client.orderViolations.get();
+            otherUsers += client.otherUsers.get();
+            gaps += client.gaps.get();
+            reconnects += Math.max(0, client.connections.get() - 1);
+        }
+        Map<String, String> userOfRun = new ConcurrentHashMap<>();
+        acknowledged.values().forEach(e -> userOfRun.put(e.runId(), e.userId()));
+        long unfinished = userOfRun.entrySet().stream()
+                .filter(run -> !clients.clients.get(run.getValue()).sawEnd(run.getKey())).count();
+        ObjectNode json = EventJson.MAPPER.createObjectNode();
+        json.put("users", settings.users()).put("rateEventsPerSecond", settings.rate()).put("seconds", seconds)
+                .put("acknowledged", acknowledged.size()).put("notAcknowledged", failedSends)
+                .put("runs", userOfRun.size()).put("lost", lost).put("duplicatesAfterDedupe", duplicates)
+                .put("orderViolations", order).put("shownToOtherUsers", otherUsers)
+                .put("runsWithoutTerminalEvent", unfinished).put("gapMarkers", gaps).put("reconnects", reconnects);
+        ArrayNode faultList = json.putArray("faults");
+        StringBuilder md = new StringBuilder();
+        md.append(String.format(Locale.ROOT, "%d users, %.0f events/s, %.0f s, %,d events acknowledged in %,d runs "
+                + "(%,d sends not acknowledged)%n%n", settings.users(), settings.rate(), seconds, acknowledged.size(),
+                userOfRun.size(), failedSends));
+        md.append("| check | result |\n|---|---|\n");
+        md.append("| lost events (acknowledged, never shown) | ").append(lost).append(" |\n");
+        md.append("| events shown twice after the client's dedupe | ").append(duplicates).append(" |\n");
+        md.append("| per-run order violations | ").append(order).append(" |\n");
+        md.append("| events shown to a user they do not belong to | ").append(otherUsers).append(" |\n");
+        md.append("| runs left without a terminal event | ").append(unfinished).append(" |\n");
+        md.append("| gap markers seen | ").append(gaps).append(" |\n");
+        md.append("| client reconnects | ").append(reconnects).append(" |\n\n");
+        md.append("| fault | at | down for | no delivery to anyone for | longest wait of one user | "
+                + "rate back to half after |\n|---|---|---|---|---|---|\n");
+        for (int i = 0; i < faults.size(); i++) {
+            Fault fault = faults.get(i);
+            long windowEnd = Math.min(finishingAt, i + 1 < faults.size() ? faults.get(i + 1).atMs()
+                    : fault.atMs() + 60_000);
+            double[] impact = impact(clients, fault, windowEnd);
+            double worstUser = worstUserWait(clients, fault.atMs(), windowEnd);
+            double down = (fault.restartedAtMs() - fault.atMs()) / 1000.0;
+            faultList.addObject().put("what", fault.what()).put("atSeconds", fault.atMs() / 1000.0)
+                    .put("downSeconds", down).put("longestGlobalStallSeconds", impact[0])
+                    .put("longestUserWaitSeconds", worstUser).put("recoverySeconds", impact[1]);
+            md.append(String.format(Locale.ROOT, "| %s | %.0f s | %.1f s | %.1f s | %.1f s | %s |%n", fault.what(),
+                    fault.atMs() / 1000.0, down, impact[0], worstUser, impact[1] < 0 ? "not within the window"
+                            : String.format(Locale.ROOT, "%.1f s", impact[1])));
+        }
+        boolean passed = lost == 0 && duplicates == 0 && order == 0 && otherUsers == 0 && unfinished == 0;
+        json.put("passed", passed);
+        return new Result(json, md.toString(), passed);
+    }
+
+    /**
+     * The longest stretch without any delivery to anyone between the fault and the next one, and how long until
+     * deliveries per second, after the restart, were back to at least half the rate of the 10 s before the fault
+     * (-1: not within that window).
+     */
+    private static double[] impact(AuditClients clients, Fault fault, long windowEndMs) {
+        int per = AuditClients.BUCKET_MS;
+        int start = (int) (fault.atMs() / per);
+        int end = (int) Math.min(clients.deliveriesPer100Ms.length(), windowEndMs / per);
+        double before = 0;
+        for (int b = Math.max(0, start - 100); b < start; b++) {
+            before += clients.deliveriesPer100Ms.get(b);
+        }
+        double baselinePerSecond = before / 10.0;
+        int longest = 0;
+        int current = 0;
+        double recovered = -1;
+        for (int b = start; b < end; b++) {
+            long n = clients.deliveriesPer100Ms.get(b);
+            current = n == 0 ? current + 1 : 0;
+            longest = Math.max(longest, current);
+            if (recovered < 0 && b >= start + 10) {
+                long lastSecond = 0;
+                for (int k = b - 9; k <= b; k++) {
+                    lastSecond += clients.deliveriesPer100Ms.get(k);
+                }
+                if (lastSecond >= baselinePerSecond / 2 && b * (long) per > fault.restartedAtMs()) {
+                    recovered = (b * (double) per - fault.atMs()) / 1000.0;
+                }
+            }
+        }
+        return new double[] {longest * per / 1000.0, recovered};
+    }
+
+    /** The longest time any one user waited between two deliveries, for waits that overlap [from, to). */
+    private static double worstUserWait(AuditClients clients, long fromMs, long toMs) {
+        long worst = 0;
+        for (AuditClients.Client client : clients.clients.values()) {
+            List<Long> times;
+            synchronized (client.deliveredAt) {
+                times = new ArrayList<>(client.deliveredAt);
+            }
+            for (int i = 1; i < times.size(); i++) {
+                long a = times.get(i - 1);
+                long b = times.get(i);
+                if (b > fromMs && a < toMs && b <= toMs) {
+                    worst = Math.max(worst, b - a);
+                }
+            }
+        }
+        return worst / 1000.0;
+    }
+
+    private static void sleep(double seconds) throws InterruptedException {
+        Thread.sleep((long) (seconds * 1000));
+    }
+}
