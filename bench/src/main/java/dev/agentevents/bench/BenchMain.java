@@ -45,7 +45,8 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--smoke", description = "a few seconds of everything: checks that the scenario runs")
     boolean smoke;
 
-    @Option(names = "--long", description = "faults: 30 minutes, a fault every 20 s in turn (broker, router, fanout)")
+    @Option(names = "--long", description = "faults: 30 minutes, a fault every minute in turn (broker, router, fanout node, "
+            + "registry outage, all brokers down)")
     boolean longMode;
 
     @Option(names = "--out", description = "results directory (default: ${DEFAULT-VALUE})")
@@ -56,7 +57,7 @@ public final class BenchMain implements Callable<Integer> {
         long t0 = System.nanoTime();
         if (scenario.equals("faults")) {
             FaultRun.Result result = new FaultRun(new FaultRun.Settings(smoke ? 30 : users == 100 ? 200 : users,
-                    smoke ? 60 : 150, longMode, 30, smoke ? 8 : 12, smoke ? 10 : 20), System.err).run(out);
+                    smoke ? 60 : 150, longMode, 30, smoke ? 8 : 12, 30, smoke ? 10 : 20), System.err).run(out);
             System.out.println(result.markdown());
             System.err.printf("done in %.0f s; %s%n", (System.nanoTime() - t0) / 1e9,
                     result.passed() ? "every check passed" : "SOME CHECKS FAILED");

@@ -31,17 +31,27 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The fault-injection run: the multi-process local cluster (3 brokers, RF 3, min.insync.replicas 2, the registry,
  * 2 routers, 2 fanout nodes), simulated agents for many users publishing steadily, and a resuming WebSocket client
- * per user. While it runs, {@code kill -9} in turn a broker (the active controller first), a router and a fanout
- * node, restarting each; then every run is played to its end and what was acknowledged is compared with what every
- * client saw: lost, repeated, out of order, shown to the wrong user, runs without an end; plus, per fault, the
+ * per user. While it runs, in turn: {@code kill -9} a broker (the active controller first), a router and a fanout
+ * node, restarting each; the schema registry down for 30 s; all brokers killed and down for 30 s. Then every run is
+ * played to its end and what was acknowledged is compared with what every client saw: lost, repeated, out of order,
+ * shown to the wrong user, runs without an end, deliveries stopped by a registry outage; plus, per fault, the
  * longest stall of deliveries and the time until the delivery rate recovered.
  */
 final class FaultRun {
 
-    record Settings(int users, double rate, boolean longMode, int minutes, double downSeconds, double settleSeconds) {
+    /**
+     * @param downSeconds how long a killed process stays down
+     * @param outageSeconds how long the registry, or all brokers, stay down
+     * @param settleSeconds steady load before the first fault and between faults (short mode)
+     */
+    record Settings(int users, double rate, boolean longMode, int minutes, double downSeconds, double outageSeconds,
+                    double settleSeconds) {
     }
 
-    record Fault(String what, long atMs, long restartedAtMs) {
+    /** The faults, in turn: one process killed and restarted, then the two outages. */
+    static final List<String> CYCLE = List.of("broker", "router", "fanout", "registry", "all-brokers");
+
+    record Fault(String kind, String what, long atMs, long restartedAtMs) {
     }
 
     private final Settings settings;
@@ -90,12 +100,13 @@ final class FaultRun {
                     }
                 }).start();
                 sleep(settings.settleSeconds());
-                List<String> cycle = List.of("broker", "router", "fanout");
-                int rounds = settings.longMode() ? settings.minutes() : 1;
-                for (int i = 0; i < rounds * cycle.size(); i++) {
-                    String kind = cycle.get(i % cycle.size());
-                    faults.add(inject(cluster, kind, i / cycle.size(), clients));
-                    sleep(settings.longMode() ? Math.max(5, 60.0 / cycle.size() - settings.downSeconds())
+                // short: each fault once; long: one fault a minute, in turn
+                int count = settings.longMode() ? settings.minutes() : CYCLE.size();
+                for (int i = 0; i < count; i++) {
+                    long minuteStart = System.nanoTime();
+                    faults.add(inject(cluster, CYCLE.get(i % CYCLE.size()), i / CYCLE.size(), clients));
+                    double spent = (System.nanoTime() - minuteStart) / 1e9;
+                    sleep(settings.longMode() ? Math.max(settings.settleSeconds(), 60 - spent)
                             : settings.settleSeconds());
                 }
                 progress.println("faults done; letting every run finish ...");
@@ -143,6 +154,23 @@ final class FaultRun {
                 router.process().start();
                 LocalCluster.awaitHealthy(router);
             }
+            case "registry" -> {
+                LocalCluster.Service registry = cluster.service("registry");
+                what = "registry down " + Math.round(settings.outageSeconds()) + " s";
+                progress.println(what);
+                registry.process().kill();
+                sleep(settings.outageSeconds());
+                registry.process().start();
+                LocalCluster.awaitHealthy(registry);
+            }
+            case "all-brokers" -> {
+                what = "all " + cluster.kafka().nodeCount() + " brokers down " + Math.round(settings.outageSeconds())
+                        + " s";
+                progress.println(what);
+                cluster.kafka().killAll();
+                sleep(settings.outageSeconds());
+                cluster.kafka().startAll();
+            }
             default -> {
                 LocalCluster.Service node = cluster.service("fanout-" + (1 + round % 2));
                 what = "kill -9 " + node.name();
@@ -153,7 +181,7 @@ final class FaultRun {
                 LocalCluster.awaitHealthy(node);
             }
         }
-        return new Fault(what, at, System.currentTimeMillis() - clients.startedAtMs);
+        return new Fault(kind, what, at, System.currentTimeMillis() - clients.startedAtMs);
     }
 
     private static long missing(Map<String, Published> acknowledged, AuditClients clients) {
@@ -215,9 +243,11 @@ final class FaultRun {
         md.append("| events shown to a user they do not belong to | ").append(otherUsers).append(" |\n");
         md.append("| runs left without a terminal event | ").append(unfinished).append(" |\n");
         md.append("| gap markers seen | ").append(gaps).append(" |\n");
-        md.append("| client reconnects | ").append(reconnects).append(" |\n\n");
-        md.append("| fault | at | down for | no delivery to anyone for | longest wait of one user | "
-                + "rate back to half after |\n|---|---|---|---|---|---|\n");
+        md.append("| client reconnects | ").append(reconnects).append(" |\n");
+        StringBuilder rows = new StringBuilder("| fault | at | down for | no delivery to anyone for | "
+                + "longest wait of one user | rate back to half after |\n|---|---|---|---|---|---|\n");
+        // with cached schemas, a registry outage must not stop deliveries (a stall of half the outage would)
+        int registryStalls = 0;
         for (int i = 0; i < faults.size(); i++) {
             Fault fault = faults.get(i);
             long windowEnd = Math.min(finishingAt, i + 1 < faults.size() ? faults.get(i + 1).atMs()
@@ -228,11 +258,18 @@ final class FaultRun {
             faultList.addObject().put("what", fault.what()).put("atSeconds", fault.atMs() / 1000.0)
                     .put("downSeconds", down).put("longestGlobalStallSeconds", impact[0])
                     .put("longestUserWaitSeconds", worstUser).put("recoverySeconds", impact[1]);
-            md.append(String.format(Locale.ROOT, "| %s | %.0f s | %.1f s | %.1f s | %.1f s | %s |%n", fault.what(),
+            if (fault.kind().equals("registry") && impact[0] >= settings.outageSeconds() / 2) {
+                registryStalls++;
+            }
+            rows.append(String.format(Locale.ROOT, "| %s | %.0f s | %.1f s | %.1f s | %.1f s | %s |%n", fault.what(),
                     fault.atMs() / 1000.0, down, impact[0], worstUser, impact[1] < 0 ? "not within the window"
                             : String.format(Locale.ROOT, "%.1f s", impact[1])));
         }
-        boolean passed = lost == 0 && duplicates == 0 && order == 0 && otherUsers == 0 && unfinished == 0;
+        md.append("| registry outages that stopped deliveries | ").append(registryStalls).append(" |\n\n");
+        md.append(rows);
+        json.put("registryOutagesThatStoppedDeliveries", registryStalls);
+        boolean passed = lost == 0 && duplicates == 0 && order == 0 && otherUsers == 0 && unfinished == 0
+                && registryStalls == 0;
         json.put("passed", passed);
         return new Result(json, md.toString(), passed);
     }

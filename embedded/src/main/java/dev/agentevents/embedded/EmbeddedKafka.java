@@ -144,10 +144,16 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
-    private void startAll() {
+    /**
+     * Starts every node that is not running, all together (a lone node cannot form a controller quorum), and waits
+     * until every node serves: the first start, and the restart after {@link #killAll()}.
+     */
+    public void startAll() {
         long t0 = System.nanoTime();
         for (KafkaNode node : nodes) {
-            node.start(mode);
+            if (!node.isRunning()) {
+                node.start(mode);
+            }
         }
         awaitBrokers(nodes.size());
         LOG.info("Kafka cluster of {} node(s) ({}) serving at {} after {} ms", nodes.size(), mode, bootstrapServers(),
@@ -225,6 +231,11 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
         node.start(mode);
         awaitBrokers((int) nodes.stream().filter(KafkaNode::isRunning).count());
+    }
+
+    /** Kills every node with SIGKILL at once (child-process mode only): the whole cluster is gone. */
+    public void killAll() {
+        nodeIds().forEach(this::kill);
     }
 
     private KafkaNode node(int nodeId) {

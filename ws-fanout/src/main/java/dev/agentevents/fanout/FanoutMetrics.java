@@ -11,7 +11,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The node's metrics: open connections per transport, frames delivered, latency from the event's creation in the
  * publisher to its write on the socket (one clock: {@code occurredAt} against this host's time), frames dropped
- * by reason, resumes by where they were served from, moves by cause, connections refused by reason.
+ * by reason, resumes by where they were served from, moves by cause, connections refused by reason, connections
+ * the client abandoned before they were set up.
  */
 final class FanoutMetrics {
 
@@ -70,6 +71,11 @@ final class FanoutMetrics {
 
     void moved(String cause) {
         count("fanout.moves", "cause", cause, 1);
+    }
+
+    /** The client went away before its connection was set up (while its token was being checked). */
+    void abandoned(String transport) {
+        count("fanout.handshakes.abandoned", "transport", transport, 1);
     }
 
     void refused(String reason) {

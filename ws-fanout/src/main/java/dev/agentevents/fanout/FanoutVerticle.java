@@ -160,6 +160,11 @@ final class FanoutVerticle extends VerticleBase {
         request.toWebSocket().onSuccess(socket -> {
             socket.pause();
             tokens.userOf(token).onComplete(user -> {
+                if (socket.isClosed()) {
+                    // the client went away while its token was checked: nothing to set up (its handlers would throw)
+                    metrics.abandoned("websocket");
+                    return;
+                }
                 if (user.failed()) {
                     metrics.refused("token");
                     socket.close(UNAUTHORIZED, "invalid or missing token");
@@ -187,7 +192,8 @@ final class FanoutVerticle extends VerticleBase {
             return;
         }
         Subscriber subscriber = new Subscriber(userId, partition, runId, threadId, vertx.getOrCreateContext(),
-                new Subscriber.Transport(socket, frame -> socket.writeTextMessage(frame.text()), socket::close),
+                new Subscriber.Transport(socket, frame -> socket.writeTextMessage(frame.text()),
+                        () -> !socket.isClosed(), socket::close),
                 metrics, config.queueFrames(), config.queueBytes());
         Connection connection = track(subscriber, "websocket", () -> socket.writePing(Buffer.buffer()),
                 () -> socket.close((short) 1001, "server closed the connection"));
@@ -195,16 +201,25 @@ final class FanoutVerticle extends VerticleBase {
         socket.pongHandler(b -> connection.lastPongMs = System.currentTimeMillis());
         RateLimit limit = new RateLimit(config.maxClientMessagesPerSecond());
         socket.textMessageHandler(text -> {
+            if (limit.refused) {
+                return; // closed for an earlier message; the rest still in flight changes nothing
+            }
             if (text.length() > config.maxClientFrameBytes()) {
+                limit.refused = true;
                 metrics.refused("client_message_size");
                 socket.close(MESSAGE_TOO_BIG, "messages are limited to " + config.maxClientFrameBytes() + " bytes");
             } else if (!limit.allow()) {
+                limit.refused = true;
                 metrics.refused("client_message_rate");
                 socket.close(POLICY_VIOLATION, "more than " + config.maxClientMessagesPerSecond()
                         + " messages per second");
             }
         });
         socket.binaryMessageHandler(b -> {
+            if (limit.refused) {
+                return;
+            }
+            limit.refused = true;
             metrics.refused("binary_frame");
             socket.close(UNSUPPORTED_DATA, "binary frames are not accepted");
         });
@@ -224,6 +239,10 @@ final class FanoutVerticle extends VerticleBase {
         String lastEventId = request.getHeader("Last-Event-ID");
         Resume resume = parseResume(lastEventId != null ? lastEventId : request.getParam("resume"));
         tokens.userOf(token(request)).onComplete(user -> {
+            if (ctx.response().closed()) {
+                metrics.abandoned("sse");
+                return;
+            }
             if (user.failed()) {
                 metrics.refused("token");
                 json(ctx, 401, new JsonObject().put("error", "invalid or missing token"));
@@ -248,6 +267,7 @@ final class FanoutVerticle extends VerticleBase {
                     request.getParam("threadId"), vertx.getOrCreateContext(), new Subscriber.Transport(response,
                             frame -> response.write((frame.hasPosition() ? "id: " + frame.partition() + ":"
                                     + frame.offset() + "\n" : "") + "data: " + frame.text() + "\n\n"),
+                            () -> !response.ended() && !response.closed(),
                             (code, reason) -> {
                                 if (!response.ended()) {
                                     response.end("event: close\ndata: " + new JsonObject().put("code", code)
@@ -382,10 +402,12 @@ final class FanoutVerticle extends VerticleBase {
     }
 
     /** At most {@code perSecond} client messages in any one-second window. */
+    /** Messages a client sent in the current second; whether the connection was already closed for one. */
     private static final class RateLimit {
         private final int perSecond;
         private long windowStart = System.currentTimeMillis();
         private int count;
+        boolean refused;
 
         RateLimit(int perSecond) {
             this.perSecond = perSecond;

@@ -6,6 +6,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiConsumer;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -19,9 +20,16 @@ final class Subscriber {
 
     /**
      * The socket or event stream under a subscriber, used on the subscriber's event loop only: how a frame is
-     * written and how the connection is closed differ (WebSocket, SSE); backpressure is the stream's own.
+     * written, whether the connection is still open and how it is closed differ (WebSocket, SSE); backpressure is
+     * the stream's own. A connection can be closed before its close handler runs (the peer's close frame arrived,
+     * or this node closed it): nothing is written or asked of the stream then.
      */
-    record Transport(WriteStream<?> stream, Consumer<Frame> sender, BiConsumer<Short, String> closer) {
+    record Transport(WriteStream<?> stream, Consumer<Frame> sender, BooleanSupplier open,
+                     BiConsumer<Short, String> closer) {
+
+        boolean isOpen() {
+            return open.getAsBoolean();
+        }
 
         void send(Frame frame) {
             sender.accept(frame);
@@ -36,7 +44,9 @@ final class Subscriber {
         }
 
         void close(short code, String reason) {
-            closer.accept(code, reason);
+            if (isOpen()) {
+                closer.accept(code, reason);
+            }
         }
     }
 
@@ -243,6 +253,14 @@ final class Subscriber {
         while (true) {
             Frame next;
             synchronized (this) {
+                if (!transport.isOpen()) {
+                    // closed under us: the close handler follows and unregisters this subscriber
+                    drainScheduled = false;
+                    closed = true;
+                    queue.clear();
+                    queuedBytes = 0;
+                    return;
+                }
                 if (transport.writeQueueFull()) {
                     waitingForSocket = true;
                     drainScheduled = false;
