@@ -88,7 +88,15 @@ final class BenchReport {
         String markdown = markdown();
         Files.writeString(dir.resolve(base + ".md"), markdown);
         Files.writeString(dir.resolve(base + ".html"), html(markdown));
+        Files.writeString(dir.resolve(base + "-latency.svg"), standalone(percentilePlot()));
         return markdown;
+    }
+
+    /** An inline plot as an SVG file of its own (for the README and anything else that shows images). */
+    static String standalone(String svg) {
+        return svg.replaceFirst("<svg ", "<svg xmlns=\"http://www.w3.org/2000/svg\" font-family=\"sans-serif\" ")
+                .replaceFirst(">", "><style>text{font-size:11px;fill:#4a5162}.legend text{font-size:12px}</style>"
+                        + "<rect width=\"100%\" height=\"100%\" fill=\"#fafbff\"/>");
     }
 
     String markdown() {
@@ -138,7 +146,7 @@ final class BenchReport {
     /** Latency (ms, log scale) against percentile on the usual 1/(1-p) axis: 50, 90, 99, 99.9, 99.99. */
     private String percentilePlot() {
         int w = 900;
-        int h = 360;
+        int plot = 340;
         double maxMs = 1;
         for (Series s : series) {
             Histogram hist = s.merged();
@@ -149,25 +157,23 @@ final class BenchReport {
         double yMax = Math.log10(maxMs * 1.2);
         double yMin = -1;
         double xMax = 5;
-        StringBuilder svg = new StringBuilder("<svg width=\"" + w + "\" height=\"" + h + "\" viewBox=\"0 0 " + w + " "
-                + h + "\">");
+        StringBuilder svg = new StringBuilder(open(w, plot));
         for (double x : new double[] {0.30103, 1, 2, 3, 4, 5}) {
             double px = 60 + x / xMax * (w - 80);
             svg.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"20\" x2=\"%.1f\" y2=\"%d\" stroke=\"#e4e7ef\"/>"
-                    + "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>", px, px, h - 40, px, h - 25,
+                    + "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>", px, px, plot - 40, px, plot - 25,
                     x == 0.30103 ? "p50" : "p" + pctLabel(x)));
         }
         for (double y = Math.ceil(yMin); y <= yMax; y++) {
-            double py = yPos(y, yMin, yMax, h);
+            double py = yPos(y, yMin, yMax, plot);
             svg.append(String.format(Locale.ROOT, "<line x1=\"60\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#e4e7ef\"/>"
                     + "<text x=\"54\" y=\"%.1f\" text-anchor=\"end\">%s ms</text>", py, w - 20, py, py + 4,
                     fmtMs(Math.pow(10, y))));
         }
-        int i = 0;
-        for (Series s : series) {
-            Histogram hist = s.merged();
+        List<String> styles = styles();
+        for (int i = 0; i < series.size(); i++) {
+            Histogram hist = series.get(i).merged();
             if (hist.getTotalCount() == 0) {
-                i++;
                 continue;
             }
             StringBuilder points = new StringBuilder();
@@ -175,17 +181,56 @@ final class BenchReport {
                 double percentile = 100 * (1 - Math.pow(10, -x));
                 double ms = Math.max(0.1, hist.getValueAtPercentile(percentile) / 1000.0);
                 points.append(String.format(Locale.ROOT, "%.1f,%.1f ", 60 + x / xMax * (w - 80),
-                        yPos(Math.log10(ms), yMin, yMax, h)));
+                        yPos(Math.log10(ms), yMin, yMax, plot)));
             }
-            String color = COLORS[i % COLORS.length];
-            svg.append("<polyline fill=\"none\" stroke=\"").append(color).append("\" stroke-width=\"2\" points=\"")
-                    .append(points).append("\"/>");
-            svg.append(String.format(Locale.ROOT, "<g class=\"legend\"><rect x=\"%d\" y=\"%d\" width=\"10\" "
-                    + "height=\"10\" fill=\"%s\"/><text x=\"%d\" y=\"%d\">%s</text></g>", 80, 28 + 16 * i, color, 96,
-                    37 + 16 * i, escape(s.name)));
-            i++;
+            svg.append("<polyline fill=\"none\" ").append(styles.get(i)).append(" points=\"").append(points)
+                    .append("\"/>");
         }
-        return svg.append("</svg>").toString();
+        return svg.append(legend(w, plot, styles)).append("</svg>").toString();
+    }
+
+    /**
+     * One line style per series: a bare baseline is dashed and shares its color with the series measured against
+     * it, which follows it.
+     */
+    private List<String> styles() {
+        List<String> styles = new ArrayList<>();
+        int color = -1;
+        boolean previousBare = false;
+        for (Series s : series) {
+            boolean bare = s.name.startsWith("bare");
+            if (bare || !previousBare) {
+                color++;
+            }
+            styles.add("stroke=\"" + COLORS[color % COLORS.length] + "\" stroke-width=\"2\""
+                    + (bare ? " stroke-dasharray=\"6 4\"" : ""));
+            previousBare = bare;
+        }
+        return styles;
+    }
+
+    /** Opens an SVG whose height fits a plot of {@code plotHeight} and, under it, the legend. */
+    private String open(int w, int plotHeight) {
+        int h = plotHeight + legendHeight();
+        return "<svg width=\"" + w + "\" height=\"" + h + "\" viewBox=\"0 0 " + w + " " + h + "\">";
+    }
+
+    private int legendHeight() {
+        return 10 + 18 * ((series.size() + 1) / 2);
+    }
+
+    /** The legend under the plot, in two columns. */
+    private String legend(int w, int plotHeight, List<String> styles) {
+        StringBuilder legend = new StringBuilder("<g class=\"legend\">");
+        int rows = (series.size() + 1) / 2;
+        for (int i = 0; i < series.size(); i++) {
+            int x = 60 + (i / rows) * (w - 80) / 2;
+            int y = plotHeight + 4 + 18 * (i % rows);
+            legend.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" %s/>"
+                    + "<text x=\"%d\" y=\"%d\">%s</text>", x, y, x + 28, y, styles.get(i), x + 36, y + 4,
+                    escape(series.get(i).name)));
+        }
+        return legend.append("</g>").toString();
     }
 
     private static String pctLabel(double x) {
@@ -205,6 +250,7 @@ final class BenchReport {
     private String timelinePlot() {
         int w = 900;
         int h = 260;
+        List<String> styles = styles();
         double maxRate = 1;
         int maxLen = 1;
         for (Series s : series) {
@@ -215,16 +261,15 @@ final class BenchReport {
                 maxLen = Math.max(maxLen, s.medianRound().perSecond().size());
             }
         }
-        StringBuilder svg = new StringBuilder("<svg width=\"" + w + "\" height=\"" + h + "\" viewBox=\"0 0 " + w + " "
-                + h + "\">");
+        StringBuilder svg = new StringBuilder(open(w, h));
         for (int k = 0; k <= 4; k++) {
             double py = (h - 30) - k / 4.0 * (h - 50);
             svg.append(String.format(Locale.ROOT, "<line x1=\"70\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#e4e7ef\"/>"
                     + "<text x=\"64\" y=\"%.1f\" text-anchor=\"end\">%s/s</text>", py, w - 20, py, py + 4,
                     fmt(maxRate * k / 4)));
         }
-        int i = 0;
-        for (Series s : series) {
+        for (int i = 0; i < series.size(); i++) {
+            Series s = series.get(i);
             if (s.rounds.isEmpty()) {
                 continue;
             }
@@ -234,13 +279,12 @@ final class BenchReport {
                 points.append(String.format(Locale.ROOT, "%.1f,%.1f ", 70 + (t + 1.0) / maxLen * (w - 90),
                         (h - 30) - rates.get(t) / maxRate * (h - 50)));
             }
-            svg.append("<polyline fill=\"none\" stroke=\"").append(COLORS[i % COLORS.length])
-                    .append("\" stroke-width=\"2\" points=\"").append(points).append("\"/>");
-            i++;
+            svg.append("<polyline fill=\"none\" ").append(styles.get(i)).append(" points=\"").append(points)
+                    .append("\"/>");
         }
         svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">seconds →</text>", w - 20,
                 h - 8));
-        return svg.append("</svg>").toString();
+        return svg.append(legend(w, h, styles)).append("</svg>").toString();
     }
 
     static String fmt(double v) {

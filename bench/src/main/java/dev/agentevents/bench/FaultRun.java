@@ -245,7 +245,7 @@ final class FaultRun {
         md.append("| gap markers seen | ").append(gaps).append(" |\n");
         md.append("| client reconnects | ").append(reconnects).append(" |\n");
         StringBuilder rows = new StringBuilder("| fault | at | down for | no delivery to anyone for | "
-                + "longest wait of one user | rate back to half after |\n|---|---|---|---|---|---|\n");
+                + "longest wait of one user | delivery rate back to ≥ ½ after |\n|---|---|---|---|---|---|\n");
         // with cached schemas, a registry outage must not stop deliveries (a stall of half the outage would)
         int registryStalls = 0;
         for (int i = 0; i < faults.size(); i++) {
@@ -263,7 +263,7 @@ final class FaultRun {
             }
             rows.append(String.format(Locale.ROOT, "| %s | %.0f s | %.1f s | %.1f s | %.1f s | %s |%n", fault.what(),
                     fault.atMs() / 1000.0, down, impact[0], worstUser, impact[1] < 0 ? "not within the window"
-                            : String.format(Locale.ROOT, "%.1f s", impact[1])));
+                            : impact[1] == 0 ? "never fell below" : String.format(Locale.ROOT, "%.1f s", impact[1])));
         }
         md.append("| registry outages that stopped deliveries | ").append(registryStalls).append(" |\n\n");
         md.append(rows);
@@ -275,9 +275,9 @@ final class FaultRun {
     }
 
     /**
-     * The longest stretch without any delivery to anyone between the fault and the next one, and how long until
-     * deliveries per second, after the restart, were back to at least half the rate of the 10 s before the fault
-     * (-1: not within that window).
+     * The longest stretch without any delivery to anyone between the fault and the next one; and the recovery: how
+     * long after the fault the delivery rate (over a sliding second) was back to at least half its rate in the 10 s
+     * before the fault, after first falling below that (0: it never fell below; -1: not back within the window).
      */
     private static double[] impact(AuditClients clients, Fault fault, long windowEndMs) {
         int per = AuditClients.BUCKET_MS;
@@ -287,25 +287,27 @@ final class FaultRun {
         for (int b = Math.max(0, start - 100); b < start; b++) {
             before += clients.deliveriesPer100Ms.get(b);
         }
-        double baselinePerSecond = before / 10.0;
+        double half = before / 10.0 / 2;
         int longest = 0;
         int current = 0;
-        double recovered = -1;
         for (int b = start; b < end; b++) {
-            long n = clients.deliveriesPer100Ms.get(b);
-            current = n == 0 ? current + 1 : 0;
+            current = clients.deliveriesPer100Ms.get(b) == 0 ? current + 1 : 0;
             longest = Math.max(longest, current);
-            if (recovered < 0 && b >= start + 10) {
-                long lastSecond = 0;
-                for (int k = b - 9; k <= b; k++) {
-                    lastSecond += clients.deliveriesPer100Ms.get(k);
-                }
-                if (lastSecond >= baselinePerSecond / 2 && b * (long) per > fault.restartedAtMs()) {
-                    recovered = (b * (double) per - fault.atMs()) / 1000.0;
-                }
+        }
+        boolean fell = false;
+        double recovered = -1;
+        for (int b = start + 9; b < end && recovered < 0; b++) {
+            long lastSecond = 0;
+            for (int k = b - 9; k <= b; k++) {
+                lastSecond += clients.deliveriesPer100Ms.get(k);
+            }
+            if (lastSecond < half) {
+                fell = true;
+            } else if (fell) {
+                recovered = ((b + 1) * (double) per - fault.atMs()) / 1000.0;
             }
         }
-        return new double[] {longest * per / 1000.0, recovered};
+        return new double[] {longest * per / 1000.0, fell ? recovered : 0};
     }
 
     /** The longest time any one user waited between two deliveries, for waits that overlap [from, to). */

@@ -32,6 +32,11 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * missing seqs after the gap timeout (gap marker), closes idle runs with {@code agent_failed{code=ABANDONED}},
  * and forgets finished runs after the grace period. Rejected input goes to the dead-letter sink, original bytes
  * and all; nothing is only logged.
+ *
+ * <p>The sweep does not scan the store: an in-memory index holds each run's next deadline (the earliest of gap
+ * timeout, abandonment and end of grace), updated whenever the run's state is written and rebuilt from the store
+ * when the task is initialized (after a restart, a migration or an aborted transaction). The store stays the
+ * truth: a due run is read back and re-checked before anything happens to it.
  */
 final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Object> {
 
@@ -46,6 +51,7 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
     private ProcessorContext<Object, Object> context;
     private KeyValueStore<Bytes, byte[]> runs;
     private KeyValueStore<Bytes, byte[]> pending;
+    private final Deadlines deadlines = new Deadlines();
 
     RunSequencer(RouterConfig config, RouterMetrics metrics) {
         this.config = config;
@@ -57,6 +63,10 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
         this.context = context;
         this.runs = context.getStateStore(RUNS_STORE);
         this.pending = context.getStateStore(PENDING_STORE);
+        deadlines.clear();
+        try (KeyValueIterator<Bytes, byte[]> it = runs.all()) {
+            it.forEachRemaining(entry -> deadlines.set(entry.key, nextDeadline(RunState.decode(entry.value))));
+        }
         context.schedule(config.sweepInterval(), PunctuationType.WALL_CLOCK_TIME, this::sweep);
     }
 
@@ -205,7 +215,22 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
                 giveUpWaiting(state, runKey, "BUFFER_FULL", now);
             }
         }
+        save(runKey, state);
+    }
+
+    private void save(Bytes runKey, RunState state) {
         runs.put(runKey, state.encode());
+        deadlines.set(runKey, nextDeadline(state));
+    }
+
+    /** When the sweep must next look at this run. */
+    private long nextDeadline(RunState state) {
+        if (state.terminal) {
+            return state.endedAtMs + config.runGrace().toMillis();
+        }
+        long abandon = state.lastEventAtMs + config.abandonAfter().toMillis();
+        return state.pendingCount > 0 ? Math.min(abandon, state.waitingSinceMs + config.gapTimeout().toMillis())
+                : abandon;
     }
 
     // ---------------------------------------------------------------- output
@@ -339,34 +364,38 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
     // ---------------------------------------------------------------- time
 
     private void sweep(long now) {
-        List<KeyValue<Bytes, byte[]>> all = new ArrayList<>();
-        try (KeyValueIterator<Bytes, byte[]> it = runs.all()) {
-            it.forEachRemaining(all::add);
-        }
-        for (KeyValue<Bytes, byte[]> entry : all) {
-            RunState state = RunState.decode(entry.value);
+        for (Bytes runKey : deadlines.due(now)) {
+            byte[] stored = runs.get(runKey);
+            if (stored == null) {
+                continue;
+            }
+            RunState state = RunState.decode(stored);
             if (state.terminal) {
                 if (now - state.endedAtMs >= config.runGrace().toMillis()) {
-                    runs.delete(entry.key);
+                    runs.delete(runKey);
+                } else {
+                    deadlines.set(runKey, nextDeadline(state));
                 }
                 continue;
             }
             boolean changed = false;
             if (state.pendingCount > 0 && now - state.waitingSinceMs >= config.gapTimeout().toMillis()) {
-                giveUpWaiting(state, entry.key, "TIMEOUT", now);
+                giveUpWaiting(state, runKey, "TIMEOUT", now);
                 changed = true;
             }
             if (!state.terminal && now - state.lastEventAtMs >= config.abandonAfter().toMillis()) {
                 while (state.pendingCount > 0 && !state.terminal) {
-                    giveUpWaiting(state, entry.key, "TIMEOUT", now);
+                    giveUpWaiting(state, runKey, "TIMEOUT", now);
                 }
                 if (!state.terminal) {
-                    abandon(state, entry.key, now);
+                    abandon(state, runKey, now);
                 }
                 changed = true;
             }
             if (changed) {
-                runs.put(entry.key, state.encode());
+                save(runKey, state);
+            } else {
+                deadlines.set(runKey, nextDeadline(state));
             }
         }
     }

@@ -68,6 +68,10 @@ class RouterIntegrationTest {
     }
 
     private RouterApp startRouter() throws Exception {
+        return startRouter(Map.of());
+    }
+
+    private RouterApp startRouter(Map<String, String> overrides) throws Exception {
         Map<String, String> env = new HashMap<>();
         env.put("KAFKA_BOOTSTRAP_SERVERS", stack.bootstrapServers());
         env.put("SCHEMA_REGISTRY_URL", stack.registryUrl());
@@ -75,6 +79,7 @@ class RouterIntegrationTest {
         env.put("ROUTER_APPLICATION_ID", applicationId);
         env.put("ROUTER_STATE_DIR", Files.createTempDirectory("router-it").toString());
         env.put("ROUTER_HTTP_PORT", "0");
+        env.putAll(overrides);
         RouterApp router = RouterApp.start(RouterConfig.fromEnv(env));
         routers.add(router);
         return router;
@@ -273,6 +278,36 @@ class RouterIntegrationTest {
         assertThat(replacement).hasSize(1);
         int expected = runs.values().stream().mapToInt(List::size).sum();
         assertEveryRunOnceInOrder(runs, readOrdered(expected, Duration.ofSeconds(90)));
+    }
+
+    @Test
+    void shouldStillGiveUpOnAMissingSeqAfterTheRouterWaitingForItWasReplaced() throws Exception {
+        Map<String, String> gapAfter6s = Map.of("ROUTER_GAP_TIMEOUT_MS", "6000", "ROUTER_SWEEP_INTERVAL_MS", "200");
+        RouterApp first = startRouter(gapAfter6s);
+        assertThat(first.awaitRunning(Duration.ofSeconds(60))).isTrue();
+        TestRun run = new TestRun("restart-user", "restart-run");
+        try (KafkaProducer<byte[], byte[]> producer = producer()) {
+            for (AgentEvent event : List.of(run.started(), run.thinking(2))) { // seq 1 never comes
+                producer.send(new ProducerRecord<>(topics.events(), utf8(run.userId),
+                        serializer.serialize(topics.events(), event))).get(10, TimeUnit.SECONDS);
+            }
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (first.meterRegistry().get("router.events.accepted").counter().count() < 1
+                && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        Thread.sleep(300); // seq 2 is held and committed with the run's state
+        first.close(Duration.ofSeconds(20));
+        routers.remove(first);
+
+        // a new instance (empty local state, restored from the changelog) owns the wait now
+        startRouter(gapAfter6s);
+
+        List<ConsumerRecord<String, OrderedEvent>> records = readOrdered(3, Duration.ofSeconds(60));
+        assertThat(records).extracting(r -> r.value().getKind()).containsExactly("event", "gap", "event");
+        assertThat(records.get(1).value().getGap().getFromSeq()).isEqualTo(1);
+        assertThat(records.get(2).value().getEvent().getSeq()).isEqualTo(2);
     }
 
     @Test

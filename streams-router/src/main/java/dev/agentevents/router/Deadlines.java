@@ -1,0 +1,59 @@
+package dev.agentevents.router;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.apache.kafka.common.utils.Bytes;
+
+/**
+ * The time each run next needs the sweep, ordered by that time: the sweep takes what is due instead of reading every
+ * run. One entry per run; setting a run's deadline replaces its previous one. Not thread-safe (one per task).
+ */
+final class Deadlines {
+
+    private record Due(long atMs, Bytes runKey) implements Comparable<Due> {
+        @Override
+        public int compareTo(Due other) {
+            int byTime = Long.compare(atMs, other.atMs);
+            return byTime != 0 ? byTime : runKey.compareTo(other.runKey);
+        }
+    }
+
+    private final TreeSet<Due> byTime = new TreeSet<>();
+    private final Map<Bytes, Due> byRun = new HashMap<>();
+
+    void set(Bytes runKey, long atMs) {
+        Due previous = byRun.get(runKey);
+        if (previous != null) {
+            if (previous.atMs() == atMs) {
+                return;
+            }
+            byTime.remove(previous);
+        }
+        Due due = new Due(atMs, runKey);
+        byTime.add(due);
+        byRun.put(runKey, due);
+    }
+
+    /** Removes and returns the runs whose deadline is at or before {@code nowMs}, earliest first. */
+    List<Bytes> due(long nowMs) {
+        List<Bytes> due = new ArrayList<>();
+        while (!byTime.isEmpty() && byTime.first().atMs() <= nowMs) {
+            Due first = byTime.pollFirst();
+            byRun.remove(first.runKey());
+            due.add(first.runKey());
+        }
+        return due;
+    }
+
+    int size() {
+        return byRun.size();
+    }
+
+    void clear() {
+        byTime.clear();
+        byRun.clear();
+    }
+}

@@ -1,0 +1,43 @@
+package dev.agentevents.router;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.apache.kafka.common.utils.Bytes;
+import org.junit.jupiter.api.Test;
+
+class DeadlinesTest {
+
+    private static Bytes run(String id) {
+        return RunState.runKey("user", id);
+    }
+
+    @Test
+    void shouldHandOutDueRunsEarliestFirstAndOnlyOnce() {
+        Deadlines deadlines = new Deadlines();
+        deadlines.set(run("c"), 300);
+        deadlines.set(run("a"), 100);
+        deadlines.set(run("b"), 200);
+        deadlines.set(run("d"), 200);
+
+        assertThat(deadlines.due(99)).isEmpty();
+        assertThat(deadlines.due(200)).containsExactly(run("a"), run("b"), run("d"));
+        assertThat(deadlines.due(250)).isEmpty();
+        assertThat(deadlines.size()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldKeepOneDeadlinePerRunTheLatestSet() {
+        Deadlines deadlines = new Deadlines();
+        deadlines.set(run("a"), 100);
+        deadlines.set(run("a"), 500);
+        deadlines.set(run("b"), 100);
+        deadlines.set(run("b"), 50);
+
+        assertThat(deadlines.size()).isEqualTo(2);
+        assertThat(deadlines.due(400)).containsExactly(run("b"));
+        assertThat(deadlines.due(500)).containsExactly(run("a"));
+        deadlines.set(run("e"), 1);
+        deadlines.clear();
+        assertThat(deadlines.due(Long.MAX_VALUE)).isEmpty();
+    }
+}
