@@ -1,7 +1,9 @@
 package dev.agentevents.bench;
 
+import dev.agentevents.embedded.EmbeddedKafka;
 import dev.agentevents.embedded.EmbeddedStack;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +40,7 @@ final class BareStreamsHop implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final Thread reader;
     private volatile boolean running = true;
+    private final Path stateDir;
 
     BareStreamsHop(EmbeddedStack stack, String prefix, String guarantee, Duration commit, int partitions, Meter meter)
             throws Exception {
@@ -55,7 +58,8 @@ final class BareStreamsHop implements AutoCloseable {
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commit.toMillis());
-        props.put(StreamsConfig.STATE_DIR_CONFIG, Files.createTempDirectory("bench-bare").toString());
+        stateDir = Files.createTempDirectory("bench-bare");
+        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
         props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
@@ -101,5 +105,6 @@ final class BareStreamsHop implements AutoCloseable {
         reader.join(10_000);
         streams.close(CloseOptions.timeout(Duration.ofSeconds(20))
                 .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
+        EmbeddedKafka.deleteRecursively(stateDir);
     }
 }

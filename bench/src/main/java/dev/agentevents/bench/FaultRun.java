@@ -3,6 +3,7 @@ package dev.agentevents.bench;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentevents.devstack.LocalCluster;
+import dev.agentevents.embedded.EmbeddedKafka;
 import dev.agentevents.producer.AgentSimulator;
 import dev.agentevents.producer.EventPublisher;
 import dev.agentevents.producer.PublisherConfig;
@@ -69,6 +70,7 @@ final class FaultRun {
         LocalCluster cluster = LocalCluster.start(LocalCluster.Options.defaults(dir),
                 step -> progress.printf("[%5.1fs] %s ...%n", (System.nanoTime() - t0) / 1e9, step));
         Vertx vertx = Vertx.vertx();
+        boolean passed = false;
         try {
             JWTAuth jwt = JWTAuth.create(vertx, new JWTAuthOptions().addPubSecKey(new PubSecKeyOptions()
                     .setAlgorithm("HS256").setBuffer(cluster.demoSecret())));
@@ -122,12 +124,18 @@ final class FaultRun {
                 Result result = audit(acknowledged, failedSends.get(), clients, faults, finishingAt,
                         (System.nanoTime() - t0) / 1e9);
                 result.write(out, settings.longMode() ? "faults-long" : "faults");
+                passed = result.passed();
                 return result;
             }
         } finally {
             vertx.close();
             progress.println("stopping the local cluster ...");
             cluster.close();
+            if (passed) {
+                EmbeddedKafka.deleteRecursively(dir);
+            } else {
+                progress.println("the processes' logs are kept under " + dir.resolve("logs"));
+            }
         }
     }
 

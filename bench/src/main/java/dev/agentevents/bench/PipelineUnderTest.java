@@ -1,5 +1,6 @@
 package dev.agentevents.bench;
 
+import dev.agentevents.embedded.EmbeddedKafka;
 import dev.agentevents.embedded.EmbeddedStack;
 import dev.agentevents.fanout.FanoutConfig;
 import dev.agentevents.fanout.FanoutNode;
@@ -10,6 +11,7 @@ import dev.agentevents.router.RouterApp;
 import dev.agentevents.router.RouterConfig;
 import dev.agentevents.schemas.Topics;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -30,6 +32,7 @@ final class PipelineUnderTest implements AutoCloseable {
     private final EventPublisher publisher;
     private final List<String> users;
     private AgentSimulator simulator;
+    private final Path stateDir;
 
     PipelineUnderTest(EmbeddedStack stack, String prefix, String guarantee, Duration commit, int partitions,
                       List<String> users, Meter meter) throws Exception {
@@ -44,7 +47,8 @@ final class PipelineUnderTest implements AutoCloseable {
         routerEnv.put("ROUTER_APPLICATION_ID", prefix + "router");
         routerEnv.put("ROUTER_PROCESSING_GUARANTEE", guarantee);
         routerEnv.put("ROUTER_COMMIT_INTERVAL_MS", Long.toString(commit.toMillis()));
-        routerEnv.put("ROUTER_STATE_DIR", Files.createTempDirectory("bench-router").toString());
+        stateDir = Files.createTempDirectory("bench-router");
+        routerEnv.put("ROUTER_STATE_DIR", stateDir.toString());
         routerEnv.put("ROUTER_HTTP_PORT", "0");
         router = RouterApp.start(RouterConfig.fromEnv(routerEnv));
         Map<String, String> fanoutEnv = new HashMap<>(env);
@@ -92,5 +96,6 @@ final class PipelineUnderTest implements AutoCloseable {
         clients.close();
         node.close();
         router.close(Duration.ofSeconds(20));
+        EmbeddedKafka.deleteRecursively(stateDir);
     }
 }

@@ -1,6 +1,7 @@
 package dev.agentevents.bench;
 
 import dev.agentevents.devstack.LocalCluster;
+import dev.agentevents.embedded.EmbeddedKafka;
 import dev.agentevents.event.AgentEvent;
 import dev.agentevents.event.AgentInfo;
 import dev.agentevents.event.OrderedEvent;
@@ -14,6 +15,11 @@ import dev.agentevents.schemas.HashChain;
 import dev.agentevents.schemas.OrderedRecords;
 import dev.agentevents.schemas.SchemaRegistryClient;
 import dev.agentevents.schemas.Topics;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.PubSecKeyOptions;
+import io.vertx.ext.auth.jwt.JWTAuth;
+import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -42,13 +48,18 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 /**
  * The {@code scale} scenario on the multi-process local cluster (one broker, so the routers and fanout nodes are
  * what varies): events/s through 1 and 2 router processes, and frames/s to the same clients through 1 and 2 fanout
- * node processes. All processes share this machine's cores, which bounds what a second process can add.
+ * node processes, both at saturation. Each round starts one cluster with two processes, measures once both have
+ * their share of the partitions, stops one (it leaves the group), and measures again once the other has taken over
+ * everything. All processes share this machine's cores, which bounds what a second process can add.
  */
 final class ScaleScenario {
+
+    private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(120);
 
     private final PipelineScenarios.Settings settings;
     private final PrintStream progress;
     private final int connections;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     ScaleScenario(PipelineScenarios.Settings settings, int connections, PrintStream progress) {
         this.settings = settings;
@@ -58,38 +69,43 @@ final class ScaleScenario {
 
     BenchReport run() throws Exception {
         BenchReport report = new BenchReport("scale");
-        for (int routers = 1; routers <= 2; routers++) {
-            Series series = report.series(routers + " router process" + (routers > 1 ? "es" : ""));
-            for (int round = 1; round <= settings.rounds(); round++) {
-                progress.printf("%d router(s), round %d/%d: starting the local cluster ...%n", routers, round,
-                        settings.rounds());
-                series.add(routerRound(routers));
-            }
+        Series oneRouter = report.series("1 router process");
+        Series twoRouters = report.series("2 router processes");
+        Series oneNode = report.series("1 fanout node, " + connections + " sockets");
+        Series twoNodes = report.series("2 fanout nodes, " + connections + " sockets");
+        for (int round = 1; round <= settings.rounds(); round++) {
+            progress.printf("routers, round %d/%d: starting the local cluster (1 broker, 2 routers) ...%n", round,
+                    settings.rounds());
+            routerRound(twoRouters, oneRouter);
+            progress.printf("  2 routers %s events/s, 1 router %s events/s%n",
+                    BenchReport.fmt(twoRouters.rounds.get(round - 1).perSecondRate()),
+                    BenchReport.fmt(oneRouter.rounds.get(round - 1).perSecondRate()));
         }
-        double routerRatio = report.series("2 router processes").rate() / report.series("1 router process").rate();
+        for (int round = 1; round <= settings.rounds(); round++) {
+            progress.printf("fanout nodes, round %d/%d: starting the local cluster (1 broker, 2 fanout nodes) ...%n",
+                    round, settings.rounds());
+            fanoutRound(twoNodes, oneNode);
+            progress.printf("  2 nodes %s frames/s, 1 node %s frames/s%n",
+                    BenchReport.fmt(twoNodes.rounds.get(round - 1).perSecondRate()),
+                    BenchReport.fmt(oneNode.rounds.get(round - 1).perSecondRate()));
+        }
+        double routerRatio = twoRouters.rate() / oneRouter.rate();
         report.target("events/s with 2 routers ÷ with 1", routerRatio, "(report)", true);
-        for (int nodes = 1; nodes <= 2; nodes++) {
-            Series series = report.series(nodes + " fanout node" + (nodes > 1 ? "s" : "") + ", " + connections
-                    + " sockets");
-            for (int round = 1; round <= settings.rounds(); round++) {
-                progress.printf("%d fanout node(s), round %d/%d: starting the local cluster ...%n", nodes, round,
-                        settings.rounds());
-                series.add(fanoutRound(nodes));
-            }
-        }
-        double fanoutRatio = report.series("2 fanout nodes, " + connections + " sockets").rate()
-                / report.series("1 fanout node, " + connections + " sockets").rate();
-        report.target("frames/s with 2 fanout nodes ÷ with 1, same sockets", fanoutRatio, "≥ 1.8",
+        double fanoutRatio = twoNodes.rate() / oneNode.rate();
+        report.target("frames/s with 2 fanout nodes ÷ with 1, same sockets, saturated", fanoutRatio, "≥ 1.8",
                 fanoutRatio >= 1.8);
         report.note("One machine with " + Runtime.getRuntime().availableProcessors() + " cores runs the broker, every "
                 + "router or fanout process, the publisher or feeder, and the clients: a second process gets no "
                 + "cores of its own, so these ratios measure contention more than scaling.");
+        report.note("Both sides are saturated (at most " + PipelineScenarios.MAX_IN_FLIGHT + " events in flight), so "
+                + "their latency is mostly queueing: compare events/s.");
         return report;
     }
 
-    private Meter.Sample routerRound(int routers) throws Exception {
+    /** Saturating publisher and an ordered-topic reader; measures 2 routers, then 1 after stopping router-2. */
+    private void routerRound(Series two, Series one) throws Exception {
         Path dir = Files.createTempDirectory("bench-scale-routers");
-        try (LocalCluster cluster = LocalCluster.start(new LocalCluster.Options(dir, 1, routers, 0,
+        try (Cleanup cleanup = new Cleanup(dir); LocalCluster cluster = LocalCluster.start(new LocalCluster.Options(dir, 1, 2, 0,
                 settings.partitions()), step -> { })) {
             Meter meter = new Meter();
             AvroDeserializer<GenericRecord> decoder = AvroDeserializer.generic(
@@ -98,18 +114,68 @@ final class ScaleScenario {
             List<String> users = AgentSimulator.Settings.users("scale-user-", settings.users());
             try (EventPublisher publisher = EventPublisher.create(PublisherConfig.of(cluster.bootstrapServers(),
                     cluster.registryUrl()))) {
+                awaitRouters(List.of(cluster.service("router-1"), cluster.service("router-2")));
                 AgentSimulator simulator = new AgentSimulator(publisher, new AgentSimulator.Settings(users, 0, 0.05, 2,
                         0, System.nanoTime()), new AgentSimulator.Listener() { });
                 simulator.holdWhile(() -> simulator.stats().sent() - meter.arrivals()
                         > PipelineScenarios.MAX_IN_FLIGHT).start();
-                Thread.sleep((long) ((settings.warmupSeconds() + 3) * 1000));
-                Meter.Sample sample = Meter.measure(meter, settings.seconds());
+                two.add(warmAndMeasure(meter));
+                progress.println("  stopping router-2; router-1 takes over its partitions ...");
+                cluster.service("router-2").process().stop(30);
+                awaitRouters(List.of(cluster.service("router-1")));
+                one.add(warmAndMeasure(meter));
                 simulator.stop();
-                return sample;
             } finally {
                 reader.interrupt();
                 reader.join(10_000);
             }
+        }
+    }
+
+    /** Deletes a round's directory once its cluster is closed (resources close in reverse order). */
+    private record Cleanup(Path dir) implements AutoCloseable {
+        @Override
+        public void close() {
+            EmbeddedKafka.deleteRecursively(dir);
+        }
+    }
+
+    private Meter.Sample warmAndMeasure(Meter meter) throws InterruptedException {
+        Thread.sleep((long) (settings.warmupSeconds() * 1000));
+        return Meter.measure(meter, settings.seconds());
+    }
+
+    /** Waits until every router in {@code live} is RUNNING with tasks, and together they have every partition. */
+    private void awaitRouters(List<LocalCluster.Service> live) throws Exception {
+        long deadline = System.nanoTime() + SETTLE_TIMEOUT.toNanos();
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            int total = 0;
+            boolean allRunning = true;
+            StringBuilder seen = new StringBuilder();
+            for (LocalCluster.Service router : live) {
+                JsonObject health = health(router);
+                int tasks = health == null ? 0 : health.getInteger("activeTasks", 0);
+                allRunning &= health != null && "RUNNING".equals(health.getString("streams")) && tasks > 0;
+                total += tasks;
+                seen.append(router.name()).append('=').append(health == null ? "down" : health.encode()).append(' ');
+            }
+            if (allRunning && total == settings.partitions()) {
+                return;
+            }
+            last = seen.toString();
+            Thread.sleep(250);
+        }
+        throw new IllegalStateException("routers did not settle within " + SETTLE_TIMEOUT.toSeconds() + " s: " + last);
+    }
+
+    private JsonObject health(LocalCluster.Service service) {
+        try {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(service.healthUrl()))
+                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+            return new JsonObject(response.body());
+        } catch (Exception e) {
+            return null;
         }
     }
 
@@ -138,83 +204,128 @@ final class ScaleScenario {
         return reader;
     }
 
-    private Meter.Sample fanoutRound(int nodes) throws Exception {
+    /**
+     * A saturating feeder and clients for every user on the node that serves them; measures with 2 nodes, then
+     * stops fanout-2 and measures again with every client on fanout-1.
+     */
+    private void fanoutRound(Series two, Series one) throws Exception {
         Path dir = Files.createTempDirectory("bench-scale-fanout");
-        try (LocalCluster cluster = LocalCluster.start(new LocalCluster.Options(dir, 1, 0, nodes,
+        try (Cleanup cleanup = new Cleanup(dir); LocalCluster cluster = LocalCluster.start(new LocalCluster.Options(dir, 1, 0, 2,
                 settings.partitions()), step -> { })) {
-            Map<String, List<String>> usersByNode = route(cluster);
-            List<FanoutScenario.LoadClient> clients = new ArrayList<>();
+            List<LocalCluster.Service> nodes = List.of(cluster.service("fanout-1"), cluster.service("fanout-2"));
+            awaitNodes(nodes);
+            two.add(measureFanout(cluster, nodes, dir));
+            progress.println("  stopping fanout-2; fanout-1 takes over its partitions ...");
+            cluster.service("fanout-2").process().stop(30);
+            awaitNodes(List.of(cluster.service("fanout-1")));
+            one.add(measureFanout(cluster, List.of(cluster.service("fanout-1")), dir));
+        }
+    }
+
+    /** Waits until the nodes in {@code live} together own every partition, each some. */
+    private void awaitNodes(List<LocalCluster.Service> live) throws Exception {
+        long deadline = System.nanoTime() + SETTLE_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            int total = 0;
+            boolean each = true;
+            for (LocalCluster.Service node : live) {
+                JsonObject health = health(node);
+                int partitions = health == null ? 0 : health.getInteger("partitions", 0);
+                each &= partitions > 0;
+                total += partitions;
+            }
+            if (each && total == settings.partitions()) {
+                return;
+            }
+            Thread.sleep(250);
+        }
+        throw new IllegalStateException("fanout nodes did not settle within " + SETTLE_TIMEOUT.toSeconds() + " s");
+    }
+
+    private Meter.Sample measureFanout(LocalCluster cluster, List<LocalCluster.Service> nodes, Path dir)
+            throws Exception {
+        Map<String, List<String>> usersByNode = route(cluster, nodes.get(0));
+        List<FanoutScenario.LoadClient> clients = new ArrayList<>();
+        try {
+            for (Map.Entry<String, List<String>> node : usersByNode.entrySet()) {
+                Path file = dir.resolve("users-" + System.nanoTime() + ".txt");
+                Files.write(file, node.getValue());
+                clients.add(FanoutScenario.LoadClient.start(node.getKey(), node.getValue().size(), file,
+                        cluster.demoSecret()));
+            }
+            Thread feeder = feeder(cluster, nodes);
             try {
-                for (Map.Entry<String, List<String>> node : usersByNode.entrySet()) {
-                    Path file = dir.resolve("users-" + clients.size() + ".txt");
-                    Files.write(file, node.getValue());
-                    clients.add(FanoutScenario.LoadClient.start(node.getKey(), node.getValue().size(), file,
-                            cluster.demoSecret()));
-                }
-                Thread feeder = feeder(cluster);
-                try {
-                    List<Meter.Sample> parts = new ArrayList<>();
-                    List<Thread> measuring = new ArrayList<>();
-                    for (FanoutScenario.LoadClient client : clients) {
-                        Thread t = new Thread(() -> {
-                            try {
-                                Meter.Sample sample = client.measure(settings.warmupSeconds() + 2, settings.seconds());
-                                synchronized (parts) {
-                                    parts.add(sample);
-                                }
-                            } catch (Exception e) {
-                                throw new IllegalStateException(e);
-                            }
-                        });
-                        t.start();
-                        measuring.add(t);
-                    }
-                    for (Thread t : measuring) {
-                        t.join();
-                    }
-                    return combine(parts);
-                } finally {
-                    feeder.interrupt();
-                    feeder.join(10_000);
-                }
-            } finally {
+                List<Meter.Sample> parts = new ArrayList<>();
+                List<Thread> measuring = new ArrayList<>();
                 for (FanoutScenario.LoadClient client : clients) {
-                    client.close();
+                    Thread t = new Thread(() -> {
+                        try {
+                            Meter.Sample sample = client.measure(settings.warmupSeconds(), settings.seconds());
+                            synchronized (parts) {
+                                parts.add(sample);
+                            }
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    });
+                    t.start();
+                    measuring.add(t);
                 }
+                for (Thread t : measuring) {
+                    t.join();
+                }
+                return combine(parts);
+            } finally {
+                feeder.interrupt();
+                feeder.join(10_000);
+            }
+        } finally {
+            for (FanoutScenario.LoadClient client : clients) {
+                client.close();
             }
         }
     }
 
     /** Which node serves which user now, asked of any node's /route. */
-    private Map<String, List<String>> route(LocalCluster cluster) throws Exception {
-        HttpClient http = HttpClient.newHttpClient();
-        String node = cluster.service("fanout-1").address();
-        io.vertx.ext.auth.jwt.JWTAuth jwt = io.vertx.ext.auth.jwt.JWTAuth.create(io.vertx.core.Vertx.vertx(),
-                new io.vertx.ext.auth.jwt.JWTAuthOptions().addPubSecKey(new io.vertx.ext.auth.PubSecKeyOptions()
-                        .setAlgorithm("HS256").setBuffer(cluster.demoSecret())));
-        Map<String, List<String>> byUrl = new HashMap<>();
-        for (int i = 0; i < connections; i++) {
-            String user = "load-" + i;
-            String token = jwt.generateToken(new io.vertx.core.json.JsonObject().put("sub", user));
-            String url = null;
-            for (int attempt = 0; attempt < 100 && url == null; attempt++) {
-                HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(node + "route"))
-                        .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
-                if (response.statusCode() == 200) {
-                    url = new io.vertx.core.json.JsonObject(response.body()).getString("url");
-                } else {
-                    Thread.sleep(200);
+    private Map<String, List<String>> route(LocalCluster cluster, LocalCluster.Service via) throws Exception {
+        String node = via.address();
+        Vertx vertx = Vertx.vertx();
+        try {
+            JWTAuth jwt = JWTAuth.create(vertx, new JWTAuthOptions().addPubSecKey(new PubSecKeyOptions()
+                    .setAlgorithm("HS256").setBuffer(cluster.demoSecret())));
+            Map<String, List<String>> byUrl = new HashMap<>();
+            for (int i = 0; i < connections; i++) {
+                String user = "load-" + i;
+                String token = jwt.generateToken(new JsonObject().put("sub", user));
+                String url = null;
+                for (int attempt = 0; attempt < 100 && url == null; attempt++) {
+                    HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(node + "route"))
+                            .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
+                    if (response.statusCode() == 200) {
+                        url = new JsonObject(response.body()).getString("url");
+                    } else {
+                        Thread.sleep(200);
+                    }
                 }
+                if (url == null) {
+                    throw new IllegalStateException("no node would serve " + user + " via " + node);
+                }
+                byUrl.computeIfAbsent(url, k -> new ArrayList<>()).add(user);
             }
-            byUrl.computeIfAbsent(url, k -> new ArrayList<>()).add(user);
+            return byUrl;
+        } finally {
+            vertx.close();
         }
-        return byUrl;
     }
 
-    private Thread feeder(LocalCluster cluster) {
+    /**
+     * Writes the ordered topic as the router would, as fast as the nodes deliver: it holds while more than
+     * {@link PipelineScenarios#MAX_IN_FLIGHT} events are ahead of the frames the nodes report delivered.
+     */
+    private Thread feeder(LocalCluster cluster, List<LocalCluster.Service> nodes) {
         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                cluster.bootstrapServers(), ProducerConfig.LINGER_MS_CONFIG, 5, ProducerConfig.ACKS_CONFIG, "all"),
-                new ByteArraySerializer(), new ByteArraySerializer());
+                cluster.bootstrapServers(), ProducerConfig.LINGER_MS_CONFIG, 5, ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4"), new ByteArraySerializer(), new ByteArraySerializer());
         AvroSerializer<OrderedEvent> serializer = new AvroSerializer<>(new SchemaRegistryClient(cluster.registryUrl()),
                 Map.of(), false);
         AgentEvent template = AgentEvent.newBuilder().setEventId(UUID.randomUUID().toString()).setType("agent_thinking")
@@ -223,29 +334,56 @@ final class ScaleScenario {
                         .setVersion("1").build())
                 .setThinking(new Thinking("Checking the primary source before answering.")).build();
         Thread feeder = new Thread(() -> {
-            Pacer pacer = new Pacer(20_000);
+            long deliveredBefore = delivered(nodes);
+            long delivered = deliveredBefore;
+            long checkedAt = System.nanoTime();
             long sent = 0;
-            while (!Thread.currentThread().isInterrupted()) {
-                if (sent % 1000 == 0 && Thread.interrupted()) {
-                    break;
-                }
-                pacer.await();
-                String user = "load-" + (sent % connections);
-                AgentEvent event = AgentEvent.newBuilder(template).setUserId(user).setSeq(sent)
-                        .setOccurredAt(Instant.now()).build();
-                try {
+            try {
+                while (!Thread.currentThread().isInterrupted()) {
+                    if (System.nanoTime() - checkedAt > 100_000_000L) {
+                        delivered = delivered(nodes);
+                        checkedAt = System.nanoTime();
+                    }
+                    if (sent - (delivered - deliveredBefore) > PipelineScenarios.MAX_IN_FLIGHT) {
+                        Thread.sleep(5);
+                        continue;
+                    }
+                    String user = "load-" + (sent % connections);
+                    AgentEvent event = AgentEvent.newBuilder(template).setUserId(user).setSeq(sent)
+                            .setOccurredAt(Instant.now()).build();
                     producer.send(new ProducerRecord<>(Topics.defaults().ordered(),
                             user.getBytes(StandardCharsets.UTF_8), serializer.serialize(Topics.defaults().ordered(),
                                     OrderedRecords.event(HashChain.GENESIS, event, Instant.now(), null))));
-                } catch (org.apache.kafka.common.errors.InterruptException e) {
-                    break;
+                    sent++;
                 }
-                sent++;
+            } catch (InterruptedException | org.apache.kafka.common.errors.InterruptException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                producer.close(Duration.ofSeconds(5));
             }
-            producer.close(Duration.ofSeconds(5));
         }, "scale-feeder");
         feeder.start();
         return feeder;
+    }
+
+    /** Frames the nodes have delivered so far, from their /metrics. */
+    private long delivered(List<LocalCluster.Service> nodes) {
+        long total = 0;
+        for (LocalCluster.Service node : nodes) {
+            try {
+                HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(
+                        node.address() + "metrics")).timeout(Duration.ofSeconds(2)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                for (String line : response.body().split("\n")) {
+                    if (line.startsWith("fanout_frames_delivered_total")) {
+                        total += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                    }
+                }
+            } catch (Exception e) {
+                // a node that does not answer delivered nothing more
+            }
+        }
+        return total;
     }
 
     private static Meter.Sample combine(List<Meter.Sample> parts) {

@@ -1,5 +1,6 @@
 package dev.agentevents.devstack;
 
+import dev.agentevents.embedded.EmbeddedKafka;
 import dev.agentevents.embedded.EmbeddedStack;
 import dev.agentevents.fanout.FanoutConfig;
 import dev.agentevents.fanout.FanoutNode;
@@ -39,9 +40,11 @@ public final class DevStack implements AutoCloseable {
     private final List<FanoutNode> nodes;
     private final EventPublisher publisher;
     private final AgentSimulator simulator;
+    private final Path temporaryDir;
 
     private DevStack(EmbeddedStack stack, RouterApp router, List<FanoutNode> nodes, EventPublisher publisher,
-                     AgentSimulator simulator) {
+                     AgentSimulator simulator, Path temporaryDir) {
+        this.temporaryDir = temporaryDir;
         this.stack = stack;
         this.router = router;
         this.nodes = nodes;
@@ -99,7 +102,8 @@ public final class DevStack implements AutoCloseable {
                 simulator = new AgentSimulator(publisher, new AgentSimulator.Settings(options.users(), options.rate(),
                         0.1, 1, 0, System.nanoTime()), new AgentSimulator.Listener() { }).start();
             }
-            return new DevStack(stack, router, nodes, publisher, simulator);
+            return new DevStack(stack, router, nodes, publisher, simulator,
+                    options.dataDir() == null ? dataDir : null);
         } catch (Exception | Error e) {
             for (int i = started.size() - 1; i >= 0; i--) {
                 try {
@@ -107,6 +111,9 @@ public final class DevStack implements AutoCloseable {
                 } catch (Exception suppressed) {
                     e.addSuppressed(suppressed);
                 }
+            }
+            if (options.dataDir() == null) {
+                EmbeddedKafka.deleteRecursively(dataDir);
             }
             throw e;
         }
@@ -177,5 +184,8 @@ public final class DevStack implements AutoCloseable {
         nodes.forEach(FanoutNode::close);
         router.close(Duration.ofSeconds(20));
         stack.close();
+        if (temporaryDir != null) {
+            EmbeddedKafka.deleteRecursively(temporaryDir);
+        }
     }
 }

@@ -301,7 +301,8 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
-    static void deleteRecursively(Path dir) {
+    /** Deletes {@code dir} and everything under it, if it exists; logs what it could not delete. */
+    public static void deleteRecursively(Path dir) {
         if (!Files.exists(dir)) {
             return;
         }

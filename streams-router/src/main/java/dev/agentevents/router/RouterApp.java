@@ -57,8 +57,10 @@ public final class RouterApp implements AutoCloseable {
         OpsServer ops = new OpsServer("0.0.0.0", config.httpPort(), registry::scrape, () -> {
             KafkaStreams.State state = streams.state();
             boolean ready = state == KafkaStreams.State.RUNNING || state == KafkaStreams.State.REBALANCING;
+            int activeTasks = state.isRunningOrRebalancing() ? streams.metadataForLocalThreads().stream()
+                    .mapToInt(thread -> thread.activeTasks().size()).sum() : 0;
             return new OpsServer.Health(ready, "{\"status\":\"" + (ready ? "UP" : "DOWN") + "\",\"streams\":\""
-                    + state + "\"}");
+                    + state + "\",\"activeTasks\":" + activeTasks + "}");
         });
         streams.start();
         return new RouterApp(streams, registry, streamsMetrics, ops);

@@ -13,7 +13,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.utils.Bytes;
@@ -45,6 +47,7 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
     static final String ORDERED_SINK = "ordered-sink";
     static final String DLQ_SINK = "dead-letter-sink";
     private static final int MAX_ID_LENGTH = 512;
+    private static final int RECENT_STATES = 4096;
 
     private final RouterConfig config;
     private final RouterMetrics metrics;
@@ -52,6 +55,17 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
     private KeyValueStore<Bytes, byte[]> runs;
     private KeyValueStore<Bytes, byte[]> pending;
     private final Deadlines deadlines = new Deadlines();
+    /**
+     * The decoded states of the runs touched most recently, exactly as last written to the store (this processor is
+     * the store's only writer), so a busy run is not decoded again for each of its events. Cleared when the task is
+     * initialized and whenever processing fails part-way, so it never holds a state the store does not.
+     */
+    private final Map<Bytes, RunState> recentStates = new LinkedHashMap<>(1024, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Bytes, RunState> eldest) {
+            return size() > RECENT_STATES;
+        }
+    };
 
     RunSequencer(RouterConfig config, RouterMetrics metrics) {
         this.config = config;
@@ -64,6 +78,7 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
         this.runs = context.getStateStore(RUNS_STORE);
         this.pending = context.getStateStore(PENDING_STORE);
         deadlines.clear();
+        recentStates.clear();
         try (KeyValueIterator<Bytes, byte[]> it = runs.all()) {
             it.forEachRemaining(entry -> deadlines.set(entry.key, nextDeadline(RunState.decode(entry.value))));
         }
@@ -97,6 +112,9 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
             accept(event, source, now);
         } catch (Rejection rejection) {
             reject(source, rejection, now);
+        } catch (RuntimeException e) {
+            recentStates.clear();
+            throw e;
         }
     }
 
@@ -168,8 +186,8 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
 
     private void accept(AgentEvent event, Source source, long now) throws Rejection {
         Bytes runKey = RunState.runKey(event.getUserId(), event.getRunId());
-        byte[] stored = runs.get(runKey);
-        RunState state = stored == null ? RunState.startedBy(event) : RunState.decode(stored);
+        RunState stored = load(runKey);
+        RunState state = stored == null ? RunState.startedBy(event) : stored;
         if (!state.threadId.equals(event.getThreadId())) {
             throw new Rejection(RejectReason.THREAD_MISMATCH, "event of run '" + event.getRunId() + "' names thread '"
                     + event.getThreadId() + "' but the run belongs to thread '" + state.threadId + "'");
@@ -218,8 +236,22 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
         save(runKey, state);
     }
 
+    private RunState load(Bytes runKey) {
+        RunState state = recentStates.get(runKey);
+        if (state == null) {
+            byte[] stored = runs.get(runKey);
+            if (stored == null) {
+                return null;
+            }
+            state = RunState.decode(stored);
+            recentStates.put(runKey, state);
+        }
+        return state;
+    }
+
     private void save(Bytes runKey, RunState state) {
         runs.put(runKey, state.encode());
+        recentStates.put(runKey, state);
         deadlines.set(runKey, nextDeadline(state));
     }
 
@@ -364,15 +396,24 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
     // ---------------------------------------------------------------- time
 
     private void sweep(long now) {
+        try {
+            sweepDue(now);
+        } catch (RuntimeException e) {
+            recentStates.clear();
+            throw e;
+        }
+    }
+
+    private void sweepDue(long now) {
         for (Bytes runKey : deadlines.due(now)) {
-            byte[] stored = runs.get(runKey);
-            if (stored == null) {
+            RunState state = load(runKey);
+            if (state == null) {
                 continue;
             }
-            RunState state = RunState.decode(stored);
             if (state.terminal) {
                 if (now - state.endedAtMs >= config.runGrace().toMillis()) {
                     runs.delete(runKey);
+                    recentStates.remove(runKey);
                 } else {
                     deadlines.set(runKey, nextDeadline(state));
                 }

@@ -138,36 +138,37 @@ class HostileInputTest {
         traffic.add(dead(topics, "neg", avro.serialize(topics.events(), negative.base(-5, "agent_thinking")
                 .setThinking(new Thinking("x")).build()), "INVALID_SEQ", expectedDead));
         traffic.add(dead(topics, "sized", avro.serialize(topics.events(), overLimit), "OVERSIZED", expectedDead));
-        TestRun after = new TestRun("good-7", "good-run-7");
-        traffic.add(dead(topics, "good-7", avro.serialize(topics.events(), after.thinking(9)), "AFTER_TERMINAL",
-                expectedDead));
+        // a run sent last, and an event after its end sent once the router has it (well inside the grace period)
+        TestRun closer = new TestRun("closer", "run-closer");
+        List<AgentEvent> closerRun = closer.complete();
+        expectedDead.put("closer", "AFTER_TERMINAL");
 
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.LINGER_MS_CONFIG, 5), new ByteArraySerializer(), new ByteArraySerializer())) {
             // good records keep their order per run; everything else is spread through them
-            List<ProducerRecord<byte[], byte[]>> goodOnes = traffic.subList(0, traffic.size() - 8 - 1_000);
+            List<ProducerRecord<byte[], byte[]>> goodOnes = traffic.subList(0, traffic.size() - 7 - 1_000);
             List<ProducerRecord<byte[], byte[]>> rest = new ArrayList<>(traffic.subList(goodOnes.size(),
                     traffic.size()));
             int every = Math.max(1, goodOnes.size() / (rest.size() + 1));
             int next = 0;
             for (int i = 0; i < goodOnes.size(); i++) {
                 producer.send(goodOnes.get(i));
-                if (i % every == 0 && next < rest.size() && !isAfterTerminal(rest.get(next))) {
+                if (i % every == 0 && next < rest.size()) {
                     producer.send(rest.get(next++));
                 }
             }
-            producer.flush();
-            // the event after good-7's end goes once the router has taken in every good event (well inside the grace)
-            int goodCount = goodOnes.size();
-            long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-            while (accepted() < goodCount && System.nanoTime() < deadline) {
-                Thread.sleep(100);
-            }
-            assertThat(accepted()).as("good events accepted").isGreaterThanOrEqualTo(goodCount);
             while (next < rest.size()) {
                 producer.send(rest.get(next++));
             }
+            producer.flush();
+            awaitAccepted(goodOnes.size());
+            for (AgentEvent event : closerRun) {
+                producer.send(record(topics, "closer", avro.serialize(topics.events(), event)));
+            }
+            producer.flush();
+            awaitAccepted(goodOnes.size() + closerRun.size());
+            producer.send(record(topics, "closer", avro.serialize(topics.events(), closer.thinking(9))));
             // a seq jump: seq 2 never comes, so a gap marker follows the timeout
             TestRun jumpy = new TestRun("jumpy", "run-jump");
             producer.send(record(topics, "jumpy", avro.serialize(topics.events(), jumpy.started())));
@@ -176,6 +177,7 @@ class HostileInputTest {
             producer.flush();
         }
 
+        expected.put(closer.runId, closerRun);
         int total = expected.values().stream().mapToInt(List::size).sum() + 4;
         Map<String, List<OrderedEvent>> delivered = readOrdered(topics, registry, total);
         expected.forEach((runId, events) -> assertThat(delivered.get(runId)).as(runId)
@@ -189,21 +191,27 @@ class HostileInputTest {
         assertThat(dropped("duplicate_event_id") + dropped("duplicate_seq")).isGreaterThanOrEqualTo(1_000);
 
         // every run has ended, so after the grace period the router keeps no state for any of them
-        ReadOnlyKeyValueStore<Object, Object> runs = router.streams().store(StoreQueryParameters.fromNameAndType(
-                RunSequencer.RUNS_STORE, QueryableStoreTypes.keyValueStore()));
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         long remaining = Long.MAX_VALUE;
         while (System.nanoTime() < deadline && remaining > 0) {
             Thread.sleep(500);
-            remaining = 0;
-            try (var it = runs.all()) {
-                while (it.hasNext()) {
-                    it.next();
-                    remaining++;
-                }
-            }
+            remaining = count(RunSequencer.RUNS_STORE);
         }
         assertThat(remaining).as("run states left after the grace period").isZero();
+        assertThat(count(RunSequencer.PENDING_STORE)).as("events still held").isZero();
+    }
+
+    private long count(String storeName) {
+        ReadOnlyKeyValueStore<Object, Object> store = router.streams().store(StoreQueryParameters.fromNameAndType(
+                storeName, QueryableStoreTypes.keyValueStore()));
+        long count = 0;
+        try (var it = store.all()) {
+            while (it.hasNext()) {
+                it.next();
+                count++;
+            }
+        }
+        return count;
     }
 
     private double accepted() {
@@ -215,8 +223,12 @@ class HostileInputTest {
         return counter == null ? 0 : counter.count();
     }
 
-    private static boolean isAfterTerminal(ProducerRecord<byte[], byte[]> record) {
-        return "good-7".equals(new String(record.key(), StandardCharsets.UTF_8));
+    private void awaitAccepted(int count) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (accepted() < count && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(accepted()).as("events accepted").isGreaterThanOrEqualTo(count);
     }
 
     /** What Avro's UTF-8 makes of a Java string with an unpaired surrogate. */

@@ -249,7 +249,7 @@ class RouterIntegrationTest {
         HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create(base + "/health")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(health.statusCode()).isEqualTo(200);
-        assertThat(health.body()).isEqualTo("{\"status\":\"UP\",\"streams\":\"RUNNING\"}");
+        assertThat(health.body()).isEqualTo("{\"status\":\"UP\",\"streams\":\"RUNNING\",\"activeTasks\":" + PARTITIONS + "}");
         String metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics).contains("router_events_accepted_total " + (double) expected)
