@@ -124,6 +124,7 @@ final class FaultRun {
                 Result result = audit(acknowledged, failedSends.get(), clients, faults, finishingAt,
                         (System.nanoTime() - t0) / 1e9);
                 result.write(out, settings.longMode() ? "faults-long" : "faults");
+                writeLost(out, acknowledged, clients);
                 passed = result.passed();
                 return result;
             }
@@ -190,6 +191,34 @@ final class FaultRun {
             }
         }
         return new Fault(kind, what, at, System.currentTimeMillis() - clients.startedAtMs);
+    }
+
+    /**
+     * For a failed audit, one line per lost event (what was acknowledged, where it was written, what its user's
+     * client last saw of the run and how often it connected): the starting point of the investigation.
+     */
+    private void writeLost(Path out, Map<String, Published> acknowledged, AuditClients clients) throws Exception {
+        List<String> lines = new ArrayList<>();
+        for (Published event : acknowledged.values()) {
+            AuditClients.Client client = clients.clients.get(event.userId());
+            if (client != null && client.received.containsKey(event.eventId())) {
+                continue;
+            }
+            ObjectNode line = EventJson.MAPPER.createObjectNode().put("eventId", event.eventId())
+                    .put("userId", event.userId()).put("runId", event.runId()).put("seq", event.seq())
+                    .put("type", event.type()).put("input", event.partition() + ":" + event.offset());
+            if (client != null) {
+                line.put("clientConnections", client.connections.get()).put("clientSawEnd",
+                        client.sawEnd(event.runId()));
+            }
+            lines.add(EventJson.MAPPER.writeValueAsString(line));
+        }
+        if (!lines.isEmpty()) {
+            Path file = out.resolve((settings.longMode() ? "faults-long" : "faults") + "-lost-"
+                    + System.currentTimeMillis() + ".jsonl");
+            Files.write(file, lines);
+            progress.println(lines.size() + " lost events listed in " + file);
+        }
     }
 
     private static long missing(Map<String, Published> acknowledged, AuditClients clients) {

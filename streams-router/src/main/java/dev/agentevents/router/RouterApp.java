@@ -1,5 +1,6 @@
 package dev.agentevents.router;
 
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -8,6 +9,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.Properties;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
@@ -27,9 +29,11 @@ public final class RouterApp implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final KafkaStreamsMetrics streamsMetrics;
     private final OpsServer ops;
+    private final InputProgress.Monitor progress;
 
     private RouterApp(KafkaStreams streams, PrometheusMeterRegistry registry, KafkaStreamsMetrics streamsMetrics,
-                      OpsServer ops) {
+                      OpsServer ops, InputProgress.Monitor progress) {
+        this.progress = progress;
         this.streams = streams;
         this.registry = registry;
         this.streamsMetrics = streamsMetrics;
@@ -46,7 +50,14 @@ public final class RouterApp implements AutoCloseable {
         RouterMetrics metrics = new RouterMetrics(registry);
         Properties props = config.streamsProperties();
         props.put(RouterMetrics.CONFIG_KEY, metrics);
-        KafkaStreams streams = new KafkaStreams(RouterTopology.build(config, metrics), props);
+        InputProgress.Monitor progress = InputProgress.watch(
+                Admin.create(config.kafka().asClientConfig()), config.topics().events(), config.applicationId(),
+                config.sweepInterval().compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofMillis(
+                        Math.max(100, config.sweepInterval().toMillis())) : Duration.ofSeconds(1));
+        Gauge.builder("router.input.behind.ms", progress, p -> p.maxBehindMs(System.currentTimeMillis()))
+                .description("how far behind the wall clock the input partition read least far is (the timeouts "
+                        + "wait for it)").register(registry);
+        KafkaStreams streams = new KafkaStreams(RouterTopology.build(config, metrics, progress), props);
         streams.setUncaughtExceptionHandler(e -> {
             LOG.error("stream thread failed; replacing it", e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
@@ -63,7 +74,7 @@ public final class RouterApp implements AutoCloseable {
                     + state + "\",\"activeTasks\":" + activeTasks + "}");
         });
         streams.start();
-        return new RouterApp(streams, registry, streamsMetrics, ops);
+        return new RouterApp(streams, registry, streamsMetrics, ops, progress);
     }
 
     public KafkaStreams.State state() {
@@ -100,6 +111,7 @@ public final class RouterApp implements AutoCloseable {
         streams.close(CloseOptions.timeout(timeout)
                 .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
         streamsMetrics.close();
+        progress.close();
         ops.close();
         registry.close();
     }

@@ -32,6 +32,8 @@ import org.apache.kafka.streams.StreamsConfig;
  * <li>{@code ROUTER_REGISTRY_RETRY_MS} (5000): how long a record waits for an unreachable registry;
  * <li>{@code ROUTER_PRODUCER_LINGER_MS} (5), {@code ROUTER_REPLICATION_FACTOR} (-1: the brokers' default);
  * <li>{@code ROUTER_SESSION_TIMEOUT_MS} (10000): how soon the others take over the partitions of a crashed instance;
+ * <li>{@code ROUTER_MAX_POLL_INTERVAL_MS} (60000): how long a stuck stream thread may hold up a rebalance before the
+ *     group goes on without it (Kafka's default, 5 minutes, stopped all routing for that long in the fault run);
  * <li>{@code ROUTER_HTTP_PORT} (8090; 0 = any free port): {@code /metrics} and {@code /health}.
  * </ul>
  */
@@ -39,7 +41,8 @@ public record RouterConfig(KafkaSettings kafka, String registryUrl, Topics topic
                            String processingGuarantee, Duration commitInterval, int threads, String stateDir,
                            int maxEventBytes, Duration gapTimeout, int maxPendingPerRun, Duration abandonAfter,
                            Duration runGrace, Duration sweepInterval, Duration registryRetry, int producerLingerMs,
-                           int replicationFactor, Duration sessionTimeout, int httpPort) {
+                           int replicationFactor, Duration sessionTimeout, Duration maxPollInterval,
+                           int httpPort) {
 
     private static final Set<String> GUARANTEES = Set.of(StreamsConfig.EXACTLY_ONCE_V2, StreamsConfig.AT_LEAST_ONCE);
 
@@ -89,6 +92,7 @@ public record RouterConfig(KafkaSettings kafka, String registryUrl, Topics topic
                 env.integer("ROUTER_PRODUCER_LINGER_MS", 5),
                 env.integer("ROUTER_REPLICATION_FACTOR", -1),
                 env.millis("ROUTER_SESSION_TIMEOUT_MS", Duration.ofSeconds(10)),
+                env.millis("ROUTER_MAX_POLL_INTERVAL_MS", Duration.ofSeconds(60)),
                 env.integer("ROUTER_HTTP_PORT", 8090));
     }
 
@@ -114,6 +118,8 @@ public record RouterConfig(KafkaSettings kafka, String registryUrl, Topics topic
                 (int) sessionTimeout.toMillis());
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG),
                 (int) Math.max(500, sessionTimeout.toMillis() / 4));
+        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG),
+                (int) maxPollInterval.toMillis());
         return props;
     }
 
@@ -125,7 +131,7 @@ public record RouterConfig(KafkaSettings kafka, String registryUrl, Topics topic
     public RouterConfig withGuarantee(String guarantee, Duration commit) {
         return new RouterConfig(kafka, registryUrl, topics, applicationId, guarantee, commit, threads, stateDir,
                 maxEventBytes, gapTimeout, maxPendingPerRun, abandonAfter, runGrace, sweepInterval, registryRetry,
-                producerLingerMs, replicationFactor, sessionTimeout, httpPort);
+                producerLingerMs, replicationFactor, sessionTimeout, maxPollInterval, httpPort);
     }
 
     @Override
@@ -138,6 +144,7 @@ public record RouterConfig(KafkaSettings kafka, String registryUrl, Topics topic
                 + ", runGraceMs=" + runGrace.toMillis() + ", sweepIntervalMs=" + sweepInterval.toMillis()
                 + ", registryRetryMs=" + registryRetry.toMillis() + ", producerLingerMs=" + producerLingerMs
                 + ", replicationFactor=" + replicationFactor + ", sessionTimeoutMs=" + sessionTimeout.toMillis()
+                + ", maxPollIntervalMs=" + maxPollInterval.toMillis()
                 + ", httpPort=" + httpPort + "}";
     }
 }

@@ -25,16 +25,17 @@ public final class RouterTopology {
     }
 
     public static Topology build(RouterConfig config) {
-        return build(config, RouterMetrics.discarding());
+        return build(config, RouterMetrics.discarding(), InputProgress.NO_BACKLOG);
     }
 
-    public static Topology build(RouterConfig config, RouterMetrics metrics) {
+    /** The topology; its timeouts ask {@code progress} how far the input has been read. */
+    static Topology build(RouterConfig config, RouterMetrics metrics, InputProgress progress) {
         SchemaRegistryClient registry = new SchemaRegistryClient(config.registryUrl());
         AvroSerializer<OrderedEvent> orderedSerializer = new AvroSerializer<>(registry, Map.of(), false);
         Topology topology = new Topology();
         topology.addSource(SOURCE, new ByteArrayDeserializer(),
                 new IncomingEvent.ValueDeserializer(registry, config.registryRetry()), config.topics().events());
-        topology.addProcessor(SEQUENCER, () -> new RunSequencer(config, metrics), SOURCE);
+        topology.addProcessor(SEQUENCER, () -> new RunSequencer(config, metrics, progress), SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RunSequencer.RUNS_STORE),
                 Serdes.Bytes(), Serdes.ByteArray()).withCachingEnabled(), SEQUENCER);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RunSequencer.PENDING_STORE),

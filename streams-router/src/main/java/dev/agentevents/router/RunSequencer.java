@@ -51,6 +51,8 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
 
     private final RouterConfig config;
     private final RouterMetrics metrics;
+    private final InputProgress progress;
+    private int partition;
     private ProcessorContext<Object, Object> context;
     private KeyValueStore<Bytes, byte[]> runs;
     private KeyValueStore<Bytes, byte[]> pending;
@@ -67,14 +69,16 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
         }
     };
 
-    RunSequencer(RouterConfig config, RouterMetrics metrics) {
+    RunSequencer(RouterConfig config, RouterMetrics metrics, InputProgress progress) {
         this.config = config;
         this.metrics = metrics;
+        this.progress = progress;
     }
 
     @Override
     public void init(ProcessorContext<Object, Object> context) {
         this.context = context;
+        this.partition = context.taskId().partition();
         this.runs = context.getStateStore(RUNS_STORE);
         this.pending = context.getStateStore(PENDING_STORE);
         deadlines.clear();
@@ -404,27 +408,33 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
         }
     }
 
+    /**
+     * Acts on the runs whose deadline has come, but only on silence the router can vouch for: each timeout counts
+     * up to the time everything published to this partition has been read ({@link InputProgress}), not up to the
+     * wall clock. A run whose timeout would need a later caught-up time is looked at again at the next sweep.
+     */
     private void sweepDue(long now) {
+        long readUpTo = Math.min(now, progress.caughtUpAt(partition));
         for (Bytes runKey : deadlines.due(now)) {
             RunState state = load(runKey);
             if (state == null) {
                 continue;
             }
             if (state.terminal) {
-                if (now - state.endedAtMs >= config.runGrace().toMillis()) {
+                if (readUpTo - state.endedAtMs >= config.runGrace().toMillis()) {
                     runs.delete(runKey);
                     recentStates.remove(runKey);
                 } else {
-                    deadlines.set(runKey, nextDeadline(state));
+                    later(runKey, state, now);
                 }
                 continue;
             }
             boolean changed = false;
-            if (state.pendingCount > 0 && now - state.waitingSinceMs >= config.gapTimeout().toMillis()) {
+            if (state.pendingCount > 0 && readUpTo - state.waitingSinceMs >= config.gapTimeout().toMillis()) {
                 giveUpWaiting(state, runKey, "TIMEOUT", now);
                 changed = true;
             }
-            if (!state.terminal && now - state.lastEventAtMs >= config.abandonAfter().toMillis()) {
+            if (!state.terminal && readUpTo - state.lastEventAtMs >= config.abandonAfter().toMillis()) {
                 while (state.pendingCount > 0 && !state.terminal) {
                     giveUpWaiting(state, runKey, "TIMEOUT", now);
                 }
@@ -436,9 +446,14 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
             if (changed) {
                 save(runKey, state);
             } else {
-                deadlines.set(runKey, nextDeadline(state));
+                later(runKey, state, now);
             }
         }
+    }
+
+    /** Looks at the run again at its deadline, or at the next sweep if the deadline passed before the input was read. */
+    private void later(Bytes runKey, RunState state, long now) {
+        deadlines.set(runKey, Math.max(nextDeadline(state), now + config.sweepInterval().toMillis()));
     }
 
     private void abandon(RunState state, Bytes runKey, long now) {

@@ -44,6 +44,11 @@ final class RouterDriver implements AutoCloseable {
     }
 
     RouterDriver(Map<String, String> overrides) {
+        this(overrides, InputProgress.NO_BACKLOG);
+    }
+
+    /** A driver whose timeouts ask {@code progress} how far the input has been read. */
+    RouterDriver(Map<String, String> overrides, InputProgress progress) {
         EmbeddedStack stack = EmbeddedStack.shared();
         Map<String, String> env = new HashMap<>();
         env.put("KAFKA_BOOTSTRAP_SERVERS", "topology-test-driver:9092");
@@ -58,7 +63,7 @@ final class RouterDriver implements AutoCloseable {
         registry = new SchemaRegistryClient(stack.registryUrl());
         Properties props = config.streamsProperties();
         props.put(RouterMetrics.CONFIG_KEY, metrics);
-        driver = new TopologyTestDriver(RouterTopology.build(config, metrics), props, START);
+        driver = new TopologyTestDriver(RouterTopology.build(config, metrics, progress), props, START);
         input = driver.createInputTopic(config.topics().events(), new ByteArraySerializer(), new ByteArraySerializer());
         AvroDeserializer<OrderedEvent> orderedDeserializer = AvroDeserializer.specific(registry, OrderedEvent.class);
         ordered = driver.createOutputTopic(config.topics().ordered(), new StringDeserializer(), orderedDeserializer);

@@ -328,6 +328,39 @@ class RouterTopologyTest {
     }
 
     @Test
+    void shouldNeitherAbandonNorGiveUpWhileTheInputHasNotBeenReadUpToTheDeadline() {
+        router.close();
+        // the router has read its input only up to the start (restarted, stalled, cut off or behind)
+        java.util.concurrent.atomic.AtomicLong readUpTo = new java.util.concurrent.atomic.AtomicLong(
+                RouterDriver.START.toEpochMilli());
+        router = new RouterDriver(Map.of("ROUTER_ABANDON_AFTER_MS", "60000"), partition -> readUpTo.get());
+        TestRun quiet = new TestRun("olga", "run-quiet");
+        TestRun holey = new TestRun("pavel", "run-holey");
+        router.send(quiet.started());
+        router.send(holey.started());
+        router.send(holey.thinking(2));
+
+        router.advance(Duration.ofMinutes(10));
+        assertThat(router.ordered()).extracting(OrderedEvent::getKind).containsExactly("event", "event");
+
+        // the backlog arrives: the real events, not a router-made failure, and no gap
+        router.send(quiet.thinking(1));
+        router.send(holey.thinking(1));
+        router.send(quiet.completed(2));
+        assertThat(router.ordered()).extracting(o -> o.getEvent().getSeq()).containsExactly(1L, 1L, 2L, 2L);
+        assertThat(router.deadLetters()).isEmpty();
+
+        // a minute later, still unread: nothing; once the input is read past the deadline, the idle run is closed
+        router.advance(Duration.ofSeconds(61));
+        assertThat(router.ordered()).isEmpty();
+        readUpTo.set(RouterDriver.START.plus(Duration.ofMinutes(20)).toEpochMilli());
+        router.advance(Duration.ofSeconds(1));
+        List<OrderedEvent> out = router.ordered();
+        assertThat(out).extracting(o -> o.getEvent().getFailed().getCode()).containsExactly("ABANDONED");
+        assertThat(out.get(0).getRunId()).isEqualTo("run-holey");
+    }
+
+    @Test
     void shouldForgetFinishedRunAfterGracePeriod() {
         router.close();
         router = new RouterDriver(Map.of("ROUTER_RUN_GRACE_MS", "30000"));

@@ -189,7 +189,9 @@ final class PartitionFeed implements AutoCloseable {
             return new NotOwned();
         }
         synchronized (partition) {
-            if (!owned.containsKey(subscriber.partition)) {
+            if (owned.get(subscriber.partition) != partition) {
+                // released (and perhaps owned again, as a new Owned) while we waited for the lock: registering
+                // here would leave the subscriber on a partition nobody feeds
                 return new NotOwned();
             }
             partition.byUser.computeIfAbsent(subscriber.userId, u -> new HashSet<>()).add(subscriber);
@@ -304,9 +306,11 @@ final class PartitionFeed implements AutoCloseable {
             Thread.currentThread().interrupt();
             return "interrupted";
         } catch (RuntimeException e) {
+            // transient (brokers unreachable, a slow read): the position is still good, so no reset; the client
+            // resumes from it again, as after any 4008
             LOG.warn("catch-up for user {} failed: {}", subscriber.userId, e.toString());
-            subscriber.closeAfter(Frame.reset("could not read your missed events back: " + e.getMessage()),
-                    Subscriber.TOO_SLOW, "resume failed; try again");
+            subscriber.closeAfter(null, Subscriber.TOO_SLOW, "could not read your missed events back now; resume "
+                    + "from the same position");
             return "failed";
         }
     }
@@ -370,8 +374,13 @@ final class PartitionFeed implements AutoCloseable {
             for (TopicPartition tp : assigned) {
                 long from = Math.max(starts.get(tp), ends.get(tp) - config.preloadEvents());
                 consumer.seek(tp, from);
-                owned.put(tp.partition(), new Owned(new RecentFrames(config.bufferEvents(), config.bufferBytes()),
-                        from));
+                Owned previous = owned.put(tp.partition(), new Owned(new RecentFrames(config.bufferEvents(),
+                        config.bufferBytes()), from));
+                if (previous != null) {
+                    // assigned again without being revoked first: the old subscribers would wait on a partition
+                    // object nobody feeds any more, so they resume on the new one
+                    move(previous, null, "reassigned");
+                }
             }
             ownersFetchedAt = 0;
             LOG.info("node {} now owns partitions {}", config.nodeId(), new java.util.TreeSet<>(owned.keySet()));
@@ -379,12 +388,24 @@ final class PartitionFeed implements AutoCloseable {
 
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
+            if (!revoked.isEmpty()) {
+                LOG.info("node {} hands over partitions {}", config.nodeId(), partitionsOf(revoked));
+            }
             release(revoked, "rebalance");
         }
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> lost) {
+            if (!lost.isEmpty()) {
+                LOG.warn("node {} lost partitions {} (it was out of the group)", config.nodeId(), partitionsOf(lost));
+            }
             release(lost, "rebalance");
+        }
+
+        private java.util.SortedSet<Integer> partitionsOf(Collection<TopicPartition> partitions) {
+            java.util.SortedSet<Integer> numbers = new java.util.TreeSet<>();
+            partitions.forEach(tp -> numbers.add(tp.partition()));
+            return numbers;
         }
 
         private void release(Collection<TopicPartition> partitions, String cause) {

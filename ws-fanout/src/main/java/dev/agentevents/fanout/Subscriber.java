@@ -192,7 +192,7 @@ final class Subscriber {
         }
     }
 
-    /** Sends {@code last} after everything queued, then closes with {@code code}. */
+    /** Sends {@code last} (if not null) after everything queued, then closes with {@code code}. */
     void closeAfter(Frame last, short code, String reason) {
         boolean schedule;
         synchronized (this) {
@@ -200,7 +200,9 @@ final class Subscriber {
                 return;
             }
             held = null;
-            queue.addLast(last);
+            if (last != null) {
+                queue.addLast(last);
+            }
             closed = true;
             closeCode = code;
             closeReason = reason;
