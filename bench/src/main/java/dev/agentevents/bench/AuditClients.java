@@ -10,6 +10,7 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import java.util.HashMap;
@@ -45,7 +46,9 @@ final class AuditClients implements AutoCloseable {
 
     AuditClients(List<String> users, List<String> nodeBaseUrls, Function<String, String> tokenOf, int maxSeconds) {
         this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
-        this.sockets = vertx.createWebSocketClient();
+        // Vert.x allows 50 WebSockets per server by default and queues the rest without a word: with more users
+        // than that per node, the extra clients would sit connecting, blind, until a fault freed a slot
+        this.sockets = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(100_000));
         this.http = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(2000));
         this.nodes = nodeBaseUrls;
         this.tokenOf = tokenOf;
@@ -119,8 +122,8 @@ final class AuditClients implements AutoCloseable {
                     retry();
                 }
             });
-            socket.connect(new WebSocketConnectOptions().setAbsoluteURI(url + "?access_token=" + token
-                    + (position == null ? "" : "&resume=" + position)))
+            socket.connect(new WebSocketConnectOptions().setConnectTimeout(5000).setAbsoluteURI(url
+                    + "?access_token=" + token + (position == null ? "" : "&resume=" + position)))
                     .onSuccess(s -> {
                         connections.incrementAndGet();
                         attempt = 0;

@@ -106,6 +106,8 @@ final class FaultRun {
                 int count = settings.longMode() ? settings.minutes() : CYCLE.size();
                 for (int i = 0; i < count; i++) {
                     long minuteStart = System.nanoTime();
+                    progress.printf("[%6.1fs] fault %d/%d · %,d events acknowledged · %,d shown to clients%n",
+                            (minuteStart - t0) / 1e9, i + 1, count, acknowledged.size(), clients.delivered());
                     faults.add(inject(cluster, CYCLE.get(i % CYCLE.size()), i / CYCLE.size(), clients));
                     double spent = (System.nanoTime() - minuteStart) / 1e9;
                     sleep(settings.longMode() ? Math.max(settings.settleSeconds(), 60 - spent)
@@ -117,7 +119,13 @@ final class FaultRun {
                 simulator.awaitFinished(Duration.ofMinutes(3));
                 publisher.flush();
                 long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-                while (System.nanoTime() < deadline && missing(acknowledged, clients) > 0) {
+                long missing;
+                int polls = 0;
+                while ((missing = missing(acknowledged, clients)) > 0 && System.nanoTime() < deadline) {
+                    if (polls++ % 20 == 0) {
+                        progress.printf("[%6.1fs] %,d of %,d acknowledged events not shown yet%n",
+                                (System.nanoTime() - t0) / 1e9, missing, acknowledged.size());
+                    }
                     Thread.sleep(500);
                 }
                 Thread.sleep(2000);
@@ -215,7 +223,8 @@ final class FaultRun {
         }
         if (!lines.isEmpty()) {
             Path file = out.resolve((settings.longMode() ? "faults-long" : "faults") + "-lost-"
-                    + System.currentTimeMillis() + ".jsonl");
+                    + DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(Instant.now())
+                    + ".jsonl");
             Files.write(file, lines);
             progress.println(lines.size() + " lost events listed in " + file);
         }

@@ -37,7 +37,7 @@ final class FanoutFixture implements AutoCloseable {
     static final String SECRET = "test-secret-that-is-long-enough-for-hs256!";
     static final int PARTITIONS = 4;
 
-    final EmbeddedStack stack = EmbeddedStack.shared();
+    final EmbeddedStack stack;
     final Topics topics;
     final String groupId;
     private final List<FanoutNode> nodes = new ArrayList<>();
@@ -45,6 +45,12 @@ final class FanoutFixture implements AutoCloseable {
     private final Map<String, String> lastHash = new HashMap<>();
 
     FanoutFixture() throws InterruptedException {
+        this(EmbeddedStack.shared());
+    }
+
+    /** On a stack of the test's own, which it may stop and start. */
+    FanoutFixture(EmbeddedStack stack) throws InterruptedException {
+        this.stack = stack;
         String prefix = "fo-" + UUID.randomUUID().toString().substring(0, 8) + ".";
         topics = stack.topicsWithPrefix(prefix, PARTITIONS);
         groupId = prefix + "fanout";
