@@ -304,10 +304,14 @@ final class FaultRun {
             faultList.addObject().put("what", fault.what()).put("atSeconds", fault.atMs() / 1000.0)
                     .put("downSeconds", down).put("longestGlobalStallSeconds", impact[0])
                     .put("longestUserWaitSeconds", worstUser).put("recoverySeconds", impact[1]);
-            if (fault.kind().equals("registry") && impact[0] >= settings.outageSeconds() / 2) {
+            // a stall that was already under way when the fault came is the earlier fault's, not this one's
+            boolean flowingBefore = deliveredBetween(clients, fault.atMs() - 10_000, fault.atMs()) > 0;
+            ((ObjectNode) faultList.get(faultList.size() - 1)).put("deliveriesFlowingBefore", flowingBefore);
+            if (fault.kind().equals("registry") && impact[0] >= settings.outageSeconds() / 2 && flowingBefore) {
                 registryStalls++;
             }
-            rows.append(String.format(Locale.ROOT, "| %s | %.0f s | %.1f s | %.1f s | %.1f s | %s |%n", fault.what(),
+            rows.append(String.format(Locale.ROOT, "| %s%s | %.0f s | %.1f s | %.1f s | %.1f s | %s |%n", fault.what(),
+                    flowingBefore ? "" : " (deliveries already stopped)",
                     fault.atMs() / 1000.0, down, impact[0], worstUser, impact[1] < 0 ? "not within the window"
                             : impact[1] == 0 ? "never fell below" : String.format(Locale.ROOT, "%.1f s", impact[1])));
         }
@@ -318,6 +322,15 @@ final class FaultRun {
                 && registryStalls == 0;
         json.put("passed", passed);
         return new Result(json, md.toString(), passed);
+    }
+
+    private static long deliveredBetween(AuditClients clients, long fromMs, long toMs) {
+        long total = 0;
+        for (int b = (int) Math.max(0, fromMs / AuditClients.BUCKET_MS);
+             b < Math.min(clients.deliveriesPer100Ms.length(), toMs / AuditClients.BUCKET_MS); b++) {
+            total += clients.deliveriesPer100Ms.get(b);
+        }
+        return total;
     }
 
     /**

@@ -300,8 +300,10 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
     }
 
     private static String transitionProblem(RunState state, AgentEvent event) {
+        // after a gap the tool_executing may have been among the missing events: the result is still the user's,
+        // so it is delivered rather than thrown away with the gap
         if (EventType.TOOL_COMPLETED.wireName().equals(event.getType())
-                && !state.openToolCalls.contains(event.getToolCallId())) {
+                && !state.openToolCalls.contains(event.getToolCallId()) && state.gaps.isEmpty()) {
             return "tool_completed (seq " + event.getSeq() + ") for tool call '" + event.getToolCallId()
                     + "', which is not executing in run '" + event.getRunId() + "' (executing: "
                     + state.openToolCalls + ")";

@@ -286,6 +286,24 @@ class RouterTopologyTest {
     }
 
     @Test
+    void shouldDeliverToolCompletedWhoseToolExecutingWasLostInAGap() {
+        // found by the long fault run: the publisher's send of tool_executing failed during a broker outage, and
+        // the tool's result, acknowledged to the agent, went to the dead letters with the gap
+        TestRun run = new TestRun("lou", "run-12b");
+        router.send(run.started());
+        router.send(run.toolCompleted(2, "call-7"));
+        router.send(run.thinking(3));
+        router.advance(Duration.ofSeconds(6));
+
+        List<OrderedEvent> out = router.ordered();
+        assertThat(out).extracting(OrderedEvent::getKind).containsExactly("event", "gap", "event", "event");
+        assertThat(out.get(1).getGap().getReason()).isEqualTo("TIMEOUT");
+        assertThat(out.get(2).getEvent().getType()).isEqualTo("tool_completed");
+        assertThat(out.get(2).getEvent().getSeq()).isEqualTo(2);
+        assertThat(router.deadLetters()).isEmpty();
+    }
+
+    @Test
     void shouldStopWaitingWhenTooManyEventsAreHeld() {
         router.close();
         router = new RouterDriver(Map.of("ROUTER_MAX_PENDING_PER_RUN", "3"));

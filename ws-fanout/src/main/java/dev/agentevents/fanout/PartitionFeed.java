@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -59,7 +58,8 @@ final class PartitionFeed implements AutoCloseable {
 
     private static final class Owned {
         final RecentFrames recent;
-        final Map<String, Set<Subscriber>> byUser = new HashMap<>();
+        // a list, not a set: a user has at most a few connections, and an idle connection's memory counts
+        final Map<String, List<Subscriber>> byUser = new HashMap<>();
         long nextOffset;
 
         Owned(RecentFrames recent, long nextOffset) {
@@ -194,7 +194,7 @@ final class PartitionFeed implements AutoCloseable {
                 // here would leave the subscriber on a partition nobody feeds
                 return new NotOwned();
             }
-            partition.byUser.computeIfAbsent(subscriber.userId, u -> new HashSet<>()).add(subscriber);
+            partition.byUser.computeIfAbsent(subscriber.userId, u -> new ArrayList<>(1)).add(subscriber);
             long next = partition.nextOffset;
             if (resumeOffset == null || resumeOffset >= next - 1) {
                 subscriber.startAfter(resumeOffset == null ? next - 1 : Math.min(resumeOffset, next - 1));
@@ -222,7 +222,7 @@ final class PartitionFeed implements AutoCloseable {
         int count = 0;
         for (Owned partition : owned.values()) {
             synchronized (partition) {
-                Set<Subscriber> subs = partition.byUser.get(userId);
+                List<Subscriber> subs = partition.byUser.get(userId);
                 count += subs == null ? 0 : subs.size();
             }
         }
@@ -236,7 +236,7 @@ final class PartitionFeed implements AutoCloseable {
             return;
         }
         synchronized (partition) {
-            Set<Subscriber> subs = partition.byUser.get(subscriber.userId);
+            List<Subscriber> subs = partition.byUser.get(subscriber.userId);
             if (subs != null) {
                 subs.remove(subscriber);
                 if (subs.isEmpty()) {
@@ -354,7 +354,7 @@ final class PartitionFeed implements AutoCloseable {
         synchronized (partition) {
             partition.recent.add(frame);
             partition.nextOffset = record.offset() + 1;
-            Set<Subscriber> subs = partition.byUser.get(frame.userId());
+            List<Subscriber> subs = partition.byUser.get(frame.userId());
             if (subs != null) {
                 for (Subscriber subscriber : subs) {
                     subscriber.offer(frame);

@@ -63,7 +63,7 @@ final class Subscriber {
     private final int maxFrames;
     private final long maxBytes;
 
-    private final ArrayDeque<Frame> queue = new ArrayDeque<>();
+    private final ArrayDeque<Frame> queue = new ArrayDeque<>(4); // grows under load; small while idle
     private long queuedBytes;
     private long lastQueuedOffset = -1;
     private List<Frame> held;
