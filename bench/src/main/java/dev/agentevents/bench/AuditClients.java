@@ -26,8 +26,10 @@ import java.util.function.Function;
 /**
  * One real WebSocket client per user that behaves as the browser client does — route lookup at any node, resume
  * from the last position after every disconnect (at once after {@code moved} or 4008, else with jittered backoff),
- * dedupe by position — and records everything the fault audit needs: each event received (by id), repeats after
- * dedupe, per-run order violations, events of other users, and deliveries per 100 ms.
+ * dedupe by position and then by seq within each run — and records everything the fault audit needs: each event
+ * shown (by id), events shown twice, events dropped because they came after a later one of their run (order
+ * violations) or after its end, repeats the servers sent and the seq check dropped, events of other users, and
+ * deliveries per 100 ms.
  */
 final class AuditClients implements AutoCloseable {
 
@@ -67,6 +69,7 @@ final class AuditClients implements AutoCloseable {
         final Map<String, Long> lastSeqOfRun = new HashMap<>();
         final Map<String, Boolean> ended = new ConcurrentHashMap<>();
         final AtomicLong duplicates = new AtomicLong();
+        final AtomicLong repeatsDropped = new AtomicLong();
         final AtomicLong orderViolations = new AtomicLong();
         final AtomicLong otherUsers = new AtomicLong();
         final AtomicLong gaps = new AtomicLong();
@@ -156,15 +159,25 @@ final class AuditClients implements AutoCloseable {
                 otherUsers.incrementAndGet();
                 return;
             }
+            // the browser client's dedupe: by position, then by seq within the run; what it drops is not shown
             String eventId = event.path("eventId").asText();
-            if (received.merge(eventId, 1, Integer::sum) > 1) {
-                duplicates.incrementAndGet();
-            }
             String runId = event.path("runId").asText();
             long seq = event.path("seq").asLong();
             Long last = lastSeqOfRun.get(runId);
-            if ((last != null && seq <= last) || Boolean.TRUE.equals(ended.get(runId))) {
-                orderViolations.incrementAndGet();
+            if (last != null && seq <= last) {
+                if (received.containsKey(eventId)) {
+                    repeatsDropped.incrementAndGet(); // sent again at a new position: harmless once dropped
+                } else {
+                    orderViolations.incrementAndGet(); // arrived after a later event of its run: not shown
+                }
+                return;
+            }
+            if (Boolean.TRUE.equals(ended.get(runId))) {
+                orderViolations.incrementAndGet(); // after the run's end: the client reports an error
+                return;
+            }
+            if (received.merge(eventId, 1, Integer::sum) > 1) {
+                duplicates.incrementAndGet();
             }
             lastSeqOfRun.put(runId, seq);
             String eventType = event.path("type").asText();
