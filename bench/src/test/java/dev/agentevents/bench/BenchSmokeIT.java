@@ -38,8 +38,9 @@ class BenchSmokeIT {
         for (JsonNode series : results.path("series")) {
             assertThat(series.path("median").path("eventsPerSecond").asDouble()).as(series.path("name").asText())
                     .isPositive();
+            // whole milliseconds: a bare server on loopback may deliver every frame within the same one (0 ms)
             assertThat(series.path("median").path("p99Ms").asDouble()).as(series.path("name").asText())
-                    .isPositive().isLessThan(60_000);
+                    .isNotNegative().isLessThan(60_000);
         }
         try (Stream<Path> html = Files.list(out).filter(p -> p.toString().endsWith(".html"))) {
             assertThat(Files.readString(html.findFirst().orElseThrow())).contains("<svg").contains("<polyline");
