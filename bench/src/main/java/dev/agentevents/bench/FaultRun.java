@@ -321,7 +321,7 @@ final class FaultRun {
                     .put("downSeconds", down).put("longestGlobalStallSeconds", impact[0])
                     .put("longestUserWaitSeconds", worstUser).put("recoverySeconds", impact[1]);
             // a stall that was already under way when the fault came is the earlier fault's, not this one's
-            boolean flowingBefore = deliveredBetween(clients, fault.atMs() - 10_000, fault.atMs()) > 0;
+            boolean flowingBefore = impact[2] > 0;
             ((ObjectNode) faultList.get(faultList.size() - 1)).put("deliveriesFlowingBefore", flowingBefore);
             if (fault.kind().equals("registry") && impact[0] >= settings.outageSeconds() / 2 && flowingBefore) {
                 registryStalls++;
@@ -352,16 +352,14 @@ final class FaultRun {
     /**
      * The longest stretch without any delivery to anyone between the fault and the next one; and the recovery: how
      * long after the fault the delivery rate (over a sliding second) was back to at least half its rate in the 10 s
-     * before the fault, after first falling below that (0: it never fell below; -1: not back within the window).
+     * before the fault, after first falling below that (0: it never fell below; -1: not back within the window);
+     * and the deliveries in those 10 s before the fault.
      */
     private static double[] impact(AuditClients clients, Fault fault, long windowEndMs) {
         int per = AuditClients.BUCKET_MS;
         int start = (int) (fault.atMs() / per);
         int end = (int) Math.min(clients.deliveriesPer100Ms.length(), windowEndMs / per);
-        double before = 0;
-        for (int b = Math.max(0, start - 100); b < start; b++) {
-            before += clients.deliveriesPer100Ms.get(b);
-        }
+        double before = deliveredBetween(clients, fault.atMs() - 10_000, fault.atMs());
         double half = before / 10.0 / 2;
         int longest = 0;
         int current = 0;
@@ -372,17 +370,14 @@ final class FaultRun {
         boolean fell = false;
         double recovered = -1;
         for (int b = start + 9; b < end && recovered < 0; b++) {
-            long lastSecond = 0;
-            for (int k = b - 9; k <= b; k++) {
-                lastSecond += clients.deliveriesPer100Ms.get(k);
-            }
+            long lastSecond = deliveredBetween(clients, (b - 9L) * per, (b + 1L) * per);
             if (lastSecond < half) {
                 fell = true;
             } else if (fell) {
                 recovered = ((b + 1) * (double) per - fault.atMs()) / 1000.0;
             }
         }
-        return new double[] {longest * per / 1000.0, fell ? recovered : 0};
+        return new double[] {longest * per / 1000.0, fell ? recovered : 0, before};
     }
 
     /** The longest time any one user waited between two deliveries, for waits that overlap [from, to). */
