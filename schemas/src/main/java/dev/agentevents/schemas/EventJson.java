@@ -1,10 +1,11 @@
 package dev.agentevents.schemas;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.util.TokenBuffer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.Base64;
@@ -24,54 +25,71 @@ import org.apache.avro.generic.GenericRecord;
 public final class EventJson {
 
     public static final ObjectMapper MAPPER = new ObjectMapper();
-    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
     private EventJson() {
     }
 
-    /** {@code record} as a JSON object. */
-    public static ObjectNode toJson(GenericRecord record) {
-        ObjectNode object = NODES.objectNode();
+    /**
+     * Writes {@code record} as a JSON object to {@code out}, streaming (no tree in between): the fanout node does
+     * this once per record it delivers.
+     */
+    public static void write(JsonGenerator out, GenericRecord record) throws IOException {
+        out.writeStartObject();
         for (Schema.Field field : record.getSchema().getFields()) {
             Object value = record.get(field.pos());
             if (value != null) {
-                object.set(field.name(), value(field.schema(), value));
+                out.writeFieldName(field.name());
+                value(out, field.schema(), value);
             }
         }
-        return object;
+        out.writeEndObject();
     }
 
-    private static JsonNode value(Schema schema, Object value) {
-        if (value == null) {
-            return NODES.nullNode();
+    /** {@code record} as a JSON object tree (what {@link #write} writes). */
+    public static ObjectNode toJson(GenericRecord record) {
+        try (TokenBuffer buffer = new TokenBuffer(MAPPER, false)) {
+            write(buffer, record);
+            return MAPPER.readTree(buffer.asParser());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + record.getSchema().getFullName() + " as JSON", e);
         }
-        return switch (schema.getType()) {
-            case UNION -> value(branch(schema, value), value);
-            case RECORD -> toJson((GenericRecord) value);
-            case STRING -> NODES.textNode(value.toString());
-            case ENUM -> NODES.textNode(((GenericEnumSymbol<?>) value).toString());
-            case INT -> NODES.numberNode(((Number) value).intValue());
-            case LONG -> value instanceof Instant instant ? NODES.numberNode(instant.toEpochMilli())
-                    : NODES.numberNode(((Number) value).longValue());
-            case FLOAT -> NODES.numberNode(((Number) value).floatValue());
-            case DOUBLE -> NODES.numberNode(((Number) value).doubleValue());
-            case BOOLEAN -> NODES.booleanNode((Boolean) value);
-            case BYTES -> NODES.textNode(Base64.getEncoder().encodeToString(bytes((ByteBuffer) value)));
-            case FIXED -> NODES.textNode(Base64.getEncoder().encodeToString(((GenericFixed) value).bytes()));
+    }
+
+    private static void value(JsonGenerator out, Schema schema, Object value) throws IOException {
+        if (value == null) {
+            out.writeNull();
+            return;
+        }
+        switch (schema.getType()) {
+            case UNION -> value(out, branch(schema, value), value);
+            case RECORD -> write(out, (GenericRecord) value);
+            case STRING -> out.writeString(value.toString());
+            case ENUM -> out.writeString(((GenericEnumSymbol<?>) value).toString());
+            case INT -> out.writeNumber(((Number) value).intValue());
+            case LONG -> out.writeNumber(value instanceof Instant instant ? instant.toEpochMilli()
+                    : ((Number) value).longValue());
+            case FLOAT -> out.writeNumber(((Number) value).floatValue());
+            case DOUBLE -> out.writeNumber(((Number) value).doubleValue());
+            case BOOLEAN -> out.writeBoolean((Boolean) value);
+            case BYTES -> out.writeString(Base64.getEncoder().encodeToString(bytes((ByteBuffer) value)));
+            case FIXED -> out.writeString(Base64.getEncoder().encodeToString(((GenericFixed) value).bytes()));
             case ARRAY -> {
-                ArrayNode array = NODES.arrayNode();
+                out.writeStartArray();
                 for (Object item : (Collection<?>) value) {
-                    array.add(value(schema.getElementType(), item));
+                    value(out, schema.getElementType(), item);
                 }
-                yield array;
+                out.writeEndArray();
             }
             case MAP -> {
-                ObjectNode map = NODES.objectNode();
-                ((Map<?, ?>) value).forEach((k, v) -> map.set(k.toString(), value(schema.getValueType(), v)));
-                yield map;
+                out.writeStartObject();
+                for (Map.Entry<?, ?> entry : ((Map<?, ?>) value).entrySet()) {
+                    out.writeFieldName(entry.getKey().toString());
+                    value(out, schema.getValueType(), entry.getValue());
+                }
+                out.writeEndObject();
             }
-            case NULL -> NODES.nullNode();
-        };
+            case NULL -> out.writeNull();
+        }
     }
 
     /** The non-null branch of an optional union that {@code value} belongs to. */

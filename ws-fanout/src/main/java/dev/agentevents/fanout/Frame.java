@@ -1,8 +1,12 @@
 package dev.agentevents.fanout;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentevents.schemas.EventJson;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import org.apache.avro.generic.GenericRecord;
 
 /**
@@ -22,29 +26,45 @@ record Frame(int partition, long offset, String userId, String runId, String thr
         return 64L + 2L * text.length();
     }
 
-    /** The frame of an {@code OrderedEvent} read (with its writer schema) at {@code partition:offset}. */
+    /**
+     * The frame of an {@code OrderedEvent} read (with its writer schema) at {@code partition:offset}. Written
+     * straight to text, with no JSON tree in between: the node's feed thread makes one of these per record.
+     */
     static Frame of(int partition, long offset, GenericRecord ordered) {
         String kind = ordered.get("kind").toString();
         String userId = ordered.get("userId").toString();
         String runId = ordered.get("runId").toString();
         String threadId = ordered.get("threadId").toString();
         String pos = partition + ":" + offset;
-        ObjectNode frame = EventJson.MAPPER.createObjectNode();
         long occurredAt = 0;
-        if ("gap".equals(kind)) {
-            GenericRecord gap = (GenericRecord) ordered.get("gap");
-            frame.put("type", "gap").put("pos", pos).put("runId", runId).put("threadId", threadId)
-                    .put("fromSeq", (Long) gap.get("fromSeq")).put("toSeq", (Long) gap.get("toSeq"))
-                    .put("reason", String.valueOf(gap.get("reason")));
-        } else {
-            GenericRecord event = (GenericRecord) ordered.get("event");
-            Object at = event.get("occurredAt");
-            occurredAt = at instanceof java.time.Instant instant ? instant.toEpochMilli() : ((Number) at).longValue();
-            frame.put("type", "event").put("pos", pos);
-            frame.set("event", EventJson.toJson(event));
-            frame.put("chain", ordered.get("hash").toString());
+        StringWriter text = new StringWriter(768);
+        try (JsonGenerator out = EventJson.MAPPER.getFactory().createGenerator(text)) {
+            out.writeStartObject();
+            if ("gap".equals(kind)) {
+                GenericRecord gap = (GenericRecord) ordered.get("gap");
+                out.writeStringField("type", "gap");
+                out.writeStringField("pos", pos);
+                out.writeStringField("runId", runId);
+                out.writeStringField("threadId", threadId);
+                out.writeNumberField("fromSeq", (Long) gap.get("fromSeq"));
+                out.writeNumberField("toSeq", (Long) gap.get("toSeq"));
+                out.writeStringField("reason", String.valueOf(gap.get("reason")));
+            } else {
+                GenericRecord event = (GenericRecord) ordered.get("event");
+                Object at = event.get("occurredAt");
+                occurredAt = at instanceof java.time.Instant instant ? instant.toEpochMilli()
+                        : ((Number) at).longValue();
+                out.writeStringField("type", "event");
+                out.writeStringField("pos", pos);
+                out.writeFieldName("event");
+                EventJson.write(out, event);
+                out.writeStringField("chain", ordered.get("hash").toString());
+            }
+            out.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the frame of " + pos, e);
         }
-        return new Frame(partition, offset, userId, runId, threadId, occurredAt, text(frame));
+        return new Frame(partition, offset, userId, runId, threadId, occurredAt, text.toString());
     }
 
     static Frame welcome(String userId, int partition, String node, String resume) {
