@@ -42,7 +42,8 @@ final class BareStreamsHop implements AutoCloseable {
     private volatile boolean running = true;
     private final Path stateDir;
 
-    BareStreamsHop(EmbeddedStack stack, String prefix, String guarantee, Duration commit, int partitions, Meter meter)
+    BareStreamsHop(EmbeddedStack stack, String prefix, String guarantee, Duration commit, int partitions, int threads,
+                   Meter meter)
             throws Exception {
         this.in = prefix + "bare-in";
         String out = prefix + "bare-out";
@@ -58,6 +59,7 @@ final class BareStreamsHop implements AutoCloseable {
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commit.toMillis());
+        props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);
         stateDir = Files.createTempDirectory("bench-bare");
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);

@@ -42,6 +42,10 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--connections", split = ",", description = "fanout: sockets (default: 1000,10000,19000)")
     List<Integer> connections = List.of(1000, 10_000, 19_000);
 
+    @Option(names = "--stream-threads", description = "throughput, latency: Kafka Streams threads of the router and of "
+            + "the bare hop alike (default: ${DEFAULT-VALUE})")
+    int streamThreads = 1;
+
     @Option(names = "--smoke", description = "a few seconds of everything: checks that the scenario runs")
     boolean smoke;
 
@@ -71,10 +75,10 @@ public final class BenchMain implements Callable<Integer> {
                 case "latency" -> scenarios(stack, 2.5, 0.5).latency(smoke ? List.of(1000) : rates,
                         smoke ? List.of("eos:50") : configs);
                 case "fanout" -> new FanoutScenario(stack, new PipelineScenarios.Settings(smoke ? 1 : rounds,
-                        smoke ? 2 : seconds == null ? 3 : seconds, smoke ? 1 : 1, 0, 12), System.err)
+                        smoke ? 2 : seconds == null ? 3 : seconds, smoke ? 1 : 1, 0, 12, 1), System.err)
                         .run(smoke ? List.of(200) : connections, smoke ? 2000 : 20_000);
                 case "scale" -> new ScaleScenario(new PipelineScenarios.Settings(smoke ? 1 : rounds,
-                        smoke ? 2 : seconds == null ? 5 : seconds, smoke ? 1 : 2, smoke ? 10 : users, 12),
+                        smoke ? 2 : seconds == null ? 5 : seconds, smoke ? 1 : 2, smoke ? 10 : users, 12, 1),
                         smoke ? 100 : 2000, System.err).run();
                 default -> throw new CommandLine.ParameterException(new CommandLine(this),
                         "unknown scenario '" + scenario + "': use throughput, latency, fanout or scale");
@@ -89,7 +93,7 @@ public final class BenchMain implements Callable<Integer> {
     private PipelineScenarios scenarios(EmbeddedStack stack, double defaultSeconds, double warmup)
             throws InterruptedException {
         return new PipelineScenarios(stack, new PipelineScenarios.Settings(smoke ? 1 : rounds,
-                smoke ? 2 : seconds == null ? defaultSeconds : seconds, smoke ? 1 : warmup, smoke ? 10 : users, 12),
+                smoke ? 2 : seconds == null ? defaultSeconds : seconds, smoke ? 1 : warmup, smoke ? 10 : users, 12, streamThreads),
                 System.err);
     }
 

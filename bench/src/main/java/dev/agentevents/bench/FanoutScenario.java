@@ -6,14 +6,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentevents.embedded.EmbeddedStack;
 import dev.agentevents.event.AgentEvent;
 import dev.agentevents.event.AgentInfo;
-import dev.agentevents.event.OrderedEvent;
 import dev.agentevents.event.Thinking;
 import dev.agentevents.fanout.FanoutConfig;
 import dev.agentevents.fanout.FanoutNode;
-import dev.agentevents.schemas.AvroSerializer;
-import dev.agentevents.schemas.HashChain;
-import dev.agentevents.schemas.OrderedRecords;
-import dev.agentevents.schemas.SchemaRegistryClient;
 import dev.agentevents.schemas.Topics;
 import io.micrometer.core.instrument.Counter;
 import java.io.BufferedReader;
@@ -36,7 +31,6 @@ import java.util.UUID;
 import org.HdrHistogram.Histogram;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -203,13 +197,13 @@ final class FanoutScenario {
         }
     }
 
-    /** One fanout node on fresh topics, and a feeder writing the ordered topic as the router would. */
+    /** One fanout node on fresh topics, and a feeder writing the ordered topic (see {@link OrderedLoad}). */
     private final class FanoutUnderTest implements AutoCloseable {
         final FanoutNode node;
         private final Topics topics;
         private final int users;
         private final KafkaProducer<byte[], byte[]> producer;
-        private final AvroSerializer<OrderedEvent> serializer;
+        private final OrderedLoad load;
         private final Counter delivered;
         private Thread feeder;
 
@@ -233,7 +227,7 @@ final class FanoutScenario {
                     ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 5,
                     ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4"), new ByteArraySerializer(),
                     new ByteArraySerializer());
-            serializer = new AvroSerializer<>(new SchemaRegistryClient(stack.registryUrl()), Map.of(), false);
+            load = OrderedLoad.viaRegistry(template, "load-", users, topics.ordered(), stack.registryUrl());
             delivered = node.meterRegistry().find("fanout.frames.delivered").counter();
         }
 
@@ -249,12 +243,7 @@ final class FanoutScenario {
                         continue;
                     }
                     pacer.await();
-                    String user = "load-" + (sent % users);
-                    AgentEvent event = AgentEvent.newBuilder(template).setUserId(user).setSeq(sent)
-                            .setOccurredAt(Instant.now()).build();
-                    OrderedEvent ordered = OrderedRecords.event(HashChain.GENESIS, event, Instant.now(), null);
-                    producer.send(new ProducerRecord<>(topics.ordered(), user.getBytes(StandardCharsets.UTF_8),
-                            serializer.serialize(topics.ordered(), ordered)));
+                    producer.send(load.record(sent));
                     sent++;
                 }
             }, "fanout-feeder");

@@ -14,8 +14,11 @@ import org.apache.kafka.streams.StreamsConfig;
  */
 final class PipelineScenarios {
 
-    /** Settings shared by both scenarios. */
-    record Settings(int rounds, double seconds, double warmupSeconds, int users, int partitions) {
+    /**
+     * Settings shared by the scenarios; {@code streamThreads} is the Kafka Streams threads of the router and of the
+     * bare hop alike (throughput and latency).
+     */
+    record Settings(int rounds, double seconds, double warmupSeconds, int users, int partitions, int streamThreads) {
     }
 
     /** Events allowed between sender and receiver when saturating: enough to keep every stage busy. */
@@ -53,14 +56,14 @@ final class PipelineScenarios {
             progress.printf("round %d/%d: bare hop at full speed ...%n", round, settings.rounds());
             Meter bareMeter = new Meter();
             try (BareStreamsHop hop = new BareStreamsHop(stack, prefix("bare"), guarantee, commit,
-                    settings.partitions(), bareMeter)) {
+                    settings.partitions(), settings.streamThreads(), bareMeter)) {
                 hop.awaitRunning();
                 bare.add(drive(hop::send, 0, bareMeter));
             }
             progress.printf("round %d/%d: pipeline at full speed ...%n", round, settings.rounds());
             Meter pipelineMeter = new Meter();
             try (PipelineUnderTest under = new PipelineUnderTest(stack, prefix("pipe"), guarantee, commit,
-                    settings.partitions(), users, pipelineMeter)) {
+                    settings.partitions(), settings.streamThreads(), users, pipelineMeter)) {
                 under.drive(0, pipelineMeter, MAX_IN_FLIGHT);
                 pipeline.add(measure(pipelineMeter));
                 under.stopDriving();
@@ -89,9 +92,9 @@ final class PipelineScenarios {
             Meter pipelineMeter = new Meter();
             progress.printf("%s: starting the bare hop and the pipeline ...%n", label);
             try (BareStreamsHop hop = new BareStreamsHop(stack, prefix("bare"), guarantee, commit,
-                    settings.partitions(), bareMeter);
+                    settings.partitions(), settings.streamThreads(), bareMeter);
                  PipelineUnderTest under = new PipelineUnderTest(stack, prefix("pipe"), guarantee, commit,
-                         settings.partitions(), users, pipelineMeter)) {
+                         settings.partitions(), settings.streamThreads(), users, pipelineMeter)) {
                 hop.awaitRunning();
                 for (int rate : rates) {
                     Series bare = report.series("bare hop, " + label + ", " + rate + "/s");
@@ -121,9 +124,10 @@ final class PipelineScenarios {
         return report;
     }
 
-    private static String label(String guarantee, Duration commit) {
+    private String label(String guarantee, Duration commit) {
         return (guarantee.equals(StreamsConfig.EXACTLY_ONCE_V2) ? "exactly_once_v2" : "at_least_once") + ", commit "
-                + commit.toMillis() + " ms";
+                + commit.toMillis() + " ms" + (settings.streamThreads() == 1 ? ""
+                : ", " + settings.streamThreads() + " stream threads");
     }
 
     /**

@@ -35,7 +35,7 @@ final class PipelineUnderTest implements AutoCloseable {
     private final Path stateDir;
 
     PipelineUnderTest(EmbeddedStack stack, String prefix, String guarantee, Duration commit, int partitions,
-                      List<String> users, Meter meter) throws Exception {
+                      int routerThreads, List<String> users, Meter meter) throws Exception {
         this.stack = stack;
         this.users = users;
         Topics topics = stack.topicsWithPrefix(prefix, partitions);
@@ -47,6 +47,7 @@ final class PipelineUnderTest implements AutoCloseable {
         routerEnv.put("ROUTER_APPLICATION_ID", prefix + "router");
         routerEnv.put("ROUTER_PROCESSING_GUARANTEE", guarantee);
         routerEnv.put("ROUTER_COMMIT_INTERVAL_MS", Long.toString(commit.toMillis()));
+        routerEnv.put("ROUTER_THREADS", Integer.toString(routerThreads));
         stateDir = Files.createTempDirectory("bench-router");
         routerEnv.put("ROUTER_STATE_DIR", stateDir.toString());
         routerEnv.put("ROUTER_HTTP_PORT", "0");

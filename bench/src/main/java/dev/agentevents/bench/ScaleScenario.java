@@ -4,15 +4,11 @@ import dev.agentevents.devstack.LocalCluster;
 import dev.agentevents.embedded.EmbeddedKafka;
 import dev.agentevents.event.AgentEvent;
 import dev.agentevents.event.AgentInfo;
-import dev.agentevents.event.OrderedEvent;
 import dev.agentevents.event.Thinking;
 import dev.agentevents.producer.AgentSimulator;
 import dev.agentevents.producer.EventPublisher;
 import dev.agentevents.producer.PublisherConfig;
 import dev.agentevents.schemas.AvroDeserializer;
-import dev.agentevents.schemas.AvroSerializer;
-import dev.agentevents.schemas.HashChain;
-import dev.agentevents.schemas.OrderedRecords;
 import dev.agentevents.schemas.SchemaRegistryClient;
 import dev.agentevents.schemas.Topics;
 import io.vertx.core.Vertx;
@@ -25,7 +21,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,7 +36,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
@@ -55,6 +49,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 final class ScaleScenario {
 
     private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(120);
+    private static final double MAX_WARMUP_SECONDS = 20;
 
     private final PipelineScenarios.Settings settings;
     private final PrintStream progress;
@@ -140,9 +135,34 @@ final class ScaleScenario {
         }
     }
 
+    /**
+     * Warms up until the rate is steady, then measures. Freshly started router JVMs take many seconds to reach their
+     * rate (the first run measured two cold routers climbing from 100 to 3,600 events/s against one warm router at
+     * 15,000): so the warm-up lasts until three consecutive seconds are within 15 % of their mean, at least the
+     * configured warm-up and at most {@link #MAX_WARMUP_SECONDS}.
+     */
     private Meter.Sample warmAndMeasure(Meter meter) throws InterruptedException {
-        Thread.sleep((long) (settings.warmupSeconds() * 1000));
+        List<Double> rates = new ArrayList<>();
+        long start = System.nanoTime();
+        while (true) {
+            rates.add((double) Meter.measure(meter, 1).count());
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            if (elapsed >= settings.warmupSeconds() && steady(rates) || elapsed >= MAX_WARMUP_SECONDS) {
+                break;
+            }
+        }
+        progress.printf("    warmed up %d s (events/s: %s)%n", rates.size(), rates.stream()
+                .map(r -> BenchReport.fmt(r)).collect(java.util.stream.Collectors.joining(" ")));
         return Meter.measure(meter, settings.seconds());
+    }
+
+    private static boolean steady(List<Double> rates) {
+        if (rates.size() < 3) {
+            return false;
+        }
+        List<Double> last = rates.subList(rates.size() - 3, rates.size());
+        double mean = last.stream().mapToDouble(Double::doubleValue).average().orElse(0);
+        return mean > 0 && last.stream().allMatch(r -> Math.abs(r - mean) <= 0.15 * mean);
     }
 
     /** Waits until every router in {@code live} is RUNNING with tasks, and together they have every partition. */
@@ -319,20 +339,20 @@ final class ScaleScenario {
     }
 
     /**
-     * Writes the ordered topic as the router would, as fast as the nodes deliver: it holds while more than
+     * Writes the ordered topic (see {@link OrderedLoad}) as fast as the nodes deliver: it holds while more than
      * {@link PipelineScenarios#MAX_IN_FLIGHT} events are ahead of the frames the nodes report delivered.
      */
     private Thread feeder(LocalCluster cluster, List<LocalCluster.Service> nodes) {
         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
                 cluster.bootstrapServers(), ProducerConfig.LINGER_MS_CONFIG, 5, ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4"), new ByteArraySerializer(), new ByteArraySerializer());
-        AvroSerializer<OrderedEvent> serializer = new AvroSerializer<>(new SchemaRegistryClient(cluster.registryUrl()),
-                Map.of(), false);
         AgentEvent template = AgentEvent.newBuilder().setEventId(UUID.randomUUID().toString()).setType("agent_thinking")
                 .setUserId("load-0").setThreadId("t").setRunId(UUID.randomUUID().toString()).setSeq(1)
                 .setOccurredAt(Instant.now()).setAgent(AgentInfo.newBuilder().setId("a").setName("Research assistant")
                         .setVersion("1").build())
                 .setThinking(new Thinking("Checking the primary source before answering.")).build();
+        OrderedLoad load = OrderedLoad.viaRegistry(template, "load-", connections, Topics.defaults().ordered(),
+                cluster.registryUrl());
         Thread feeder = new Thread(() -> {
             long deliveredBefore = delivered(nodes);
             long delivered = deliveredBefore;
@@ -348,12 +368,7 @@ final class ScaleScenario {
                         Thread.sleep(5);
                         continue;
                     }
-                    String user = "load-" + (sent % connections);
-                    AgentEvent event = AgentEvent.newBuilder(template).setUserId(user).setSeq(sent)
-                            .setOccurredAt(Instant.now()).build();
-                    producer.send(new ProducerRecord<>(Topics.defaults().ordered(),
-                            user.getBytes(StandardCharsets.UTF_8), serializer.serialize(Topics.defaults().ordered(),
-                                    OrderedRecords.event(HashChain.GENESIS, event, Instant.now(), null))));
+                    producer.send(load.record(sent));
                     sent++;
                 }
             } catch (InterruptedException | org.apache.kafka.common.errors.InterruptException e) {

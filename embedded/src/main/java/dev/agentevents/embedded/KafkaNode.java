@@ -140,6 +140,9 @@ final class KafkaNode {
                     "logger.broker.level = INFO",
                     "logger.controller.name = org.apache.kafka.controller.QuorumController",
                     "logger.controller.level = INFO",
+                    // why a follower truncates its log or gives up on a partition ("marked as failed") is INFO
+                    "logger.fetcher.name = kafka.server.ReplicaFetcherThread",
+                    "logger.fetcher.level = INFO",
                     ""), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + log4j, e);
