@@ -15,7 +15,12 @@ import io.vertx.ext.auth.JWTOptions;
 import io.vertx.ext.auth.PubSecKeyOptions;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -51,11 +56,15 @@ final class FaultRun {
 
     /** The faults, in turn: one process killed and restarted, then the two outages. */
     static final List<String> CYCLE = List.of("broker", "router", "fanout", "registry", "all-brokers");
+    /** Routers this close to the present in reading their input have recovered from whatever came before. */
+    static final long ROUTERS_CAUGHT_UP_MS = 10_000;
 
-    record Fault(String kind, String what, long atMs, long restartedAtMs) {
+    /** {@code routersBehindMs}: how far behind the routers were in reading their input when it came (-1: unknown). */
+    record Fault(String kind, String what, long atMs, long restartedAtMs, long routersBehindMs) {
     }
 
     private final Settings settings;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final PrintStream progress;
 
     FaultRun(Settings settings, PrintStream progress) {
@@ -161,6 +170,7 @@ final class FaultRun {
     }
 
     private Fault inject(LocalCluster cluster, String kind, int round, AuditClients clients) throws Exception {
+        long behind = routersBehindMs(cluster);
         long at = System.currentTimeMillis() - clients.startedAtMs;
         String what;
         switch (kind) {
@@ -210,7 +220,36 @@ final class FaultRun {
                 LocalCluster.awaitHealthy(node);
             }
         }
-        return new Fault(kind, what, at, System.currentTimeMillis() - clients.startedAtMs);
+        return new Fault(kind, what, at, System.currentTimeMillis() - clients.startedAtMs, behind);
+    }
+
+    /**
+     * The largest {@code router_input_behind_ms} of the routers that answer (-1 if none does): whether the routers
+     * have read their input up to the present, or are still recovering from an earlier fault.
+     */
+    private long routersBehindMs(LocalCluster cluster) {
+        long worst = -1;
+        for (LocalCluster.Service service : cluster.services()) {
+            if (!service.name().startsWith("router-")) {
+                continue;
+            }
+            try {
+                HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(
+                        service.healthUrl().replace("/health", "/metrics"))).timeout(Duration.ofSeconds(2)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                for (String line : response.body().split("\n")) {
+                    if (line.startsWith("router_input_behind_ms ")) {
+                        worst = Math.max(worst, (long) Double.parseDouble(line.substring(line.indexOf(' ') + 1)));
+                    }
+                }
+            } catch (IOException e) {
+                // a router that does not answer tells nothing
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return worst;
+            }
+        }
+        return worst;
     }
 
     /**
@@ -320,14 +359,19 @@ final class FaultRun {
             faultList.addObject().put("what", fault.what()).put("atSeconds", fault.atMs() / 1000.0)
                     .put("downSeconds", down).put("longestGlobalStallSeconds", impact[0])
                     .put("longestUserWaitSeconds", worstUser).put("recoverySeconds", impact[1]);
-            // a stall that was already under way when the fault came is the earlier fault's, not this one's
+            // a stall that was already under way when the fault came is the earlier fault's, not this one's: either
+            // nothing was delivered in the 10 s before, or the routers had not yet read their input up to the present
             boolean flowingBefore = impact[2] > 0;
-            ((ObjectNode) faultList.get(faultList.size() - 1)).put("deliveriesFlowingBefore", flowingBefore);
-            if (fault.kind().equals("registry") && impact[0] >= settings.outageSeconds() / 2 && flowingBefore) {
+            boolean routersCaughtUp = fault.routersBehindMs() < ROUTERS_CAUGHT_UP_MS;
+            ((ObjectNode) faultList.get(faultList.size() - 1)).put("deliveriesFlowingBefore", flowingBefore)
+                    .put("routersBehindMsBefore", fault.routersBehindMs());
+            if (fault.kind().equals("registry") && impact[0] >= settings.outageSeconds() / 2 && flowingBefore
+                    && routersCaughtUp) {
                 registryStalls++;
             }
             rows.append(String.format(Locale.ROOT, "| %s%s | %.0f s | %.1f s | %.1f s | %.1f s | %s |%n", fault.what(),
-                    flowingBefore ? "" : " (deliveries already stopped)",
+                    !flowingBefore ? " (deliveries already stopped)" : !routersCaughtUp ? String.format(Locale.ROOT,
+                            " (routers still %.0f s behind)", fault.routersBehindMs() / 1000.0) : "",
                     fault.atMs() / 1000.0, down, impact[0], worstUser, impact[1] < 0 ? "not within the window"
                             : impact[1] == 0 ? "never fell below" : String.format(Locale.ROOT, "%.1f s", impact[1])));
         }

@@ -143,6 +143,9 @@ final class KafkaNode {
                     // why a follower truncates its log or gives up on a partition ("marked as failed") is INFO
                     "logger.fetcher.name = kafka.server.ReplicaFetcherThread",
                     "logger.fetcher.level = INFO",
+                    // when a group or transaction coordinator starts and finishes loading its partition
+                    "logger.coordinator.name = org.apache.kafka.coordinator.common.runtime.CoordinatorRuntime",
+                    "logger.coordinator.level = INFO",
                     ""), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + log4j, e);
