@@ -66,6 +66,20 @@ final class FanoutScenario {
     BenchReport run(List<Integer> connections, double fixedRate) throws Exception {
         BenchReport report = new BenchReport("fanout");
         ObjectNode heap = report.extra().putObject("heapBytesPerConnection");
+        // one node for the whole scenario: starting one per round (topics, group, partitions) cost a minute in all
+        try (FanoutUnderTest fanout = new FanoutUnderTest(connections.stream().mapToInt(Integer::intValue).max()
+                .orElse(1))) {
+            run(report, heap, fanout, connections, fixedRate);
+        }
+        report.note("Clients run in a child JVM on the same 2 cores (a process may hold 20,000 file descriptors); each "
+                + "socket belongs to its own user; latency is from the event's occurredAt (stamped when the feeder or "
+                + "the bare server made the frame) to the client's parse, on the same host clock. One fanout node "
+                + "serves every round.");
+        return report;
+    }
+
+    private void run(BenchReport report, ObjectNode heap, FanoutUnderTest fanout, List<Integer> connections,
+                     double fixedRate) throws Exception {
         for (int n : connections) {
             Series bareFull = report.series("bare Vert.x, " + n + " sockets, full speed");
             Series fanoutFull = report.series("fanout node, " + n + " sockets, full speed");
@@ -90,20 +104,18 @@ final class FanoutScenario {
                     }
                 }
                 progress.printf("%,d sockets, round %d/%d: fanout node ...%n", n, round, settings.rounds());
-                try (FanoutUnderTest fanout = new FanoutUnderTest(n)) {
-                    long before = usedHeapAfterGc();
-                    try (LoadClient client = LoadClient.start(fanout.node.webSocketUrl(), n)) {
-                        if (round == 1) {
-                            heap.put("fanout idle, " + n, (usedHeapAfterGc() - before) / (double) client.connected);
-                        }
-                        fanout.feed(0);
-                        fanoutFull.add(client.measure(settings.warmupSeconds(), settings.seconds()));
-                        fanout.feed(fixedRate);
-                        fanoutFixed.add(client.measure(settings.warmupSeconds(), settings.seconds()));
-                        fanout.stopFeeding();
-                        if (round == 1) {
-                            heap.put("fanout active, " + n, (usedHeapAfterGc() - before) / (double) client.connected);
-                        }
+                long before = usedHeapAfterGc();
+                try (LoadClient client = LoadClient.start(fanout.node.webSocketUrl(), n)) {
+                    if (round == 1) {
+                        heap.put("fanout idle, " + n, (usedHeapAfterGc() - before) / (double) client.connected);
+                    }
+                    fanout.feed(0, n);
+                    fanoutFull.add(client.measure(settings.warmupSeconds(), settings.seconds()));
+                    fanout.feed(fixedRate, n);
+                    fanoutFixed.add(client.measure(settings.warmupSeconds(), settings.seconds()));
+                    fanout.stopFeeding();
+                    if (round == 1) {
+                        heap.put("fanout active, " + n, (usedHeapAfterGc() - before) / (double) client.connected);
                     }
                 }
             }
@@ -117,10 +129,6 @@ final class FanoutScenario {
                 report.target("fanout heap per idle connection at " + n + " sockets (KB)", idle, "≤ 16", idle <= 16);
             }
         }
-        report.note("Clients run in a child JVM on the same 2 cores (a process may hold 20,000 file descriptors); each "
-                + "socket belongs to its own user; latency is from the event's occurredAt (stamped when the feeder or "
-                + "the bare server made the frame) to the client's parse, on the same host clock.");
-        return report;
     }
 
     private static long usedHeapAfterGc() throws InterruptedException {
@@ -197,18 +205,17 @@ final class FanoutScenario {
         }
     }
 
-    /** One fanout node on fresh topics, and a feeder writing the ordered topic (see {@link OrderedLoad}). */
+    /** One fanout node on fresh topics, and a feeder writing its ordered topic (see {@link OrderedLoad}). */
     private final class FanoutUnderTest implements AutoCloseable {
         final FanoutNode node;
         private final Topics topics;
-        private final int users;
         private final KafkaProducer<byte[], byte[]> producer;
         private final OrderedLoad load;
         private final Counter delivered;
         private Thread feeder;
 
+        /** A node and records for up to {@code users} users. */
         FanoutUnderTest(int users) throws Exception {
-            this.users = users;
             String prefix = "bench-fo-" + (++prefixes) + "-" + Long.toHexString(System.nanoTime() & 0xffffff) + ".";
             topics = stack.topicsWithPrefix(prefix, settings.partitions());
             Map<String, String> env = new HashMap<>();
@@ -231,7 +238,8 @@ final class FanoutScenario {
             delivered = node.meterRegistry().find("fanout.frames.delivered").counter();
         }
 
-        void feed(double rate) throws InterruptedException {
+        /** Feeds {@code rate} records/s (0: as fast as the node delivers) spread over the first {@code users}. */
+        void feed(double rate, int users) throws InterruptedException {
             stopFeeding();
             feeder = new Thread(() -> {
                 Pacer pacer = new Pacer(rate);
@@ -243,7 +251,7 @@ final class FanoutScenario {
                         continue;
                     }
                     pacer.await();
-                    producer.send(load.record(sent));
+                    producer.send(load.record(sent, users));
                     sent++;
                 }
             }, "fanout-feeder");

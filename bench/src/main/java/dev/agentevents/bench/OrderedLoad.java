@@ -58,7 +58,12 @@ final class OrderedLoad {
      * the same user: send it before asking for that one (the producer copies it when sending).
      */
     ProducerRecord<byte[], byte[]> record(long n) {
-        int user = (int) (n % keys.length);
+        return record(n, keys.length);
+    }
+
+    /** As {@link #record(long)}, spread over the first {@code users} users only. */
+    ProducerRecord<byte[], byte[]> record(long n, int users) {
+        int user = (int) (n % Math.min(users, keys.length));
         return new ProducerRecord<>(topic, keys[user], records[user].stamped());
     }
 

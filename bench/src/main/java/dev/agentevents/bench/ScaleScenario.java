@@ -49,7 +49,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 final class ScaleScenario {
 
     private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(120);
-    private static final double MAX_WARMUP_SECONDS = 20;
+    private static final double MAX_WARMUP_SECONDS = 30;
+    private static final int STEADY_SECONDS = 5;
 
     private final PipelineScenarios.Settings settings;
     private final PrintStream progress;
@@ -68,22 +69,10 @@ final class ScaleScenario {
         Series twoRouters = report.series("2 router processes");
         Series oneNode = report.series("1 fanout node, " + connections + " sockets");
         Series twoNodes = report.series("2 fanout nodes, " + connections + " sockets");
-        for (int round = 1; round <= settings.rounds(); round++) {
-            progress.printf("routers, round %d/%d: starting the local cluster (1 broker, 2 routers) ...%n", round,
-                    settings.rounds());
-            routerRound(twoRouters, oneRouter);
-            progress.printf("  2 routers %s events/s, 1 router %s events/s%n",
-                    BenchReport.fmt(twoRouters.rounds.get(round - 1).perSecondRate()),
-                    BenchReport.fmt(oneRouter.rounds.get(round - 1).perSecondRate()));
-        }
-        for (int round = 1; round <= settings.rounds(); round++) {
-            progress.printf("fanout nodes, round %d/%d: starting the local cluster (1 broker, 2 fanout nodes) ...%n",
-                    round, settings.rounds());
-            fanoutRound(twoNodes, oneNode);
-            progress.printf("  2 nodes %s frames/s, 1 node %s frames/s%n",
-                    BenchReport.fmt(twoNodes.rounds.get(round - 1).perSecondRate()),
-                    BenchReport.fmt(oneNode.rounds.get(round - 1).perSecondRate()));
-        }
+        progress.println("routers: starting the local cluster (1 broker, 2 routers) ...");
+        routerRounds(twoRouters, oneRouter);
+        progress.println("fanout nodes: starting the local cluster (1 broker, 2 fanout nodes) ...");
+        fanoutRounds(twoNodes, oneNode);
         double routerRatio = twoRouters.rate() / oneRouter.rate();
         report.target("events/s with 2 routers ÷ with 1", routerRatio, "(no target; reported)", true);
         double fanoutRatio = twoNodes.rate() / oneNode.rate();
@@ -97,8 +86,11 @@ final class ScaleScenario {
         return report;
     }
 
-    /** Saturating publisher and an ordered-topic reader; measures 2 routers, then 1 after stopping router-2. */
-    private void routerRound(Series two, Series one) throws Exception {
+    /**
+     * Saturating publisher and an ordered-topic reader; each round measures 2 routers, then 1 after stopping
+     * router-2, which the next round starts again. One cluster serves every round.
+     */
+    private void routerRounds(Series two, Series one) throws Exception {
         Path dir = Files.createTempDirectory("bench-scale-routers");
         try (Cleanup cleanup = new Cleanup(dir); LocalCluster cluster = LocalCluster.start(new LocalCluster.Options(dir, 1, 2, 0,
                 settings.partitions()), step -> { })) {
@@ -109,16 +101,27 @@ final class ScaleScenario {
             List<String> users = AgentSimulator.Settings.users("scale-user-", settings.users());
             try (EventPublisher publisher = EventPublisher.create(PublisherConfig.of(cluster.bootstrapServers(),
                     cluster.registryUrl()))) {
-                awaitRouters(List.of(cluster.service("router-1"), cluster.service("router-2")));
+                List<LocalCluster.Service> both = List.of(cluster.service("router-1"), cluster.service("router-2"));
+                awaitRouters(both);
                 AgentSimulator simulator = new AgentSimulator(publisher, new AgentSimulator.Settings(users, 0, 0.05, 2,
                         0, System.nanoTime()), new AgentSimulator.Listener() { });
                 simulator.holdWhile(() -> simulator.stats().sent() - meter.arrivals()
                         > PipelineScenarios.MAX_IN_FLIGHT).start();
-                two.add(warmAndMeasure(meter));
-                progress.println("  stopping router-2; router-1 takes over its partitions ...");
-                cluster.service("router-2").process().stop(30);
-                awaitRouters(List.of(cluster.service("router-1")));
-                one.add(warmAndMeasure(meter));
+                for (int round = 1; round <= settings.rounds(); round++) {
+                    if (round > 1) {
+                        progress.println("  starting router-2 again ...");
+                        cluster.service("router-2").process().start();
+                        awaitRouters(both);
+                    }
+                    two.add(warmAndMeasure(meter));
+                    progress.println("  stopping router-2; router-1 takes over its partitions ...");
+                    cluster.service("router-2").process().stop(30);
+                    awaitRouters(List.of(cluster.service("router-1")));
+                    one.add(warmAndMeasure(meter));
+                    progress.printf("  round %d/%d: 2 routers %s events/s, 1 router %s events/s%n", round,
+                            settings.rounds(), BenchReport.fmt(two.rounds.get(round - 1).perSecondRate()),
+                            BenchReport.fmt(one.rounds.get(round - 1).perSecondRate()));
+                }
                 simulator.stop();
             } finally {
                 reader.interrupt();
@@ -138,8 +141,8 @@ final class ScaleScenario {
     /**
      * Warms up until the rate is steady, then measures. Freshly started router JVMs take many seconds to reach their
      * rate (the first run measured two cold routers climbing from 100 to 3,600 events/s against one warm router at
-     * 15,000): so the warm-up lasts until three consecutive seconds are within 15 % of their mean, at least the
-     * configured warm-up and at most {@link #MAX_WARMUP_SECONDS}.
+     * 15,000): so the warm-up lasts until {@link #STEADY_SECONDS} consecutive seconds are within 10 % of their mean,
+     * at least the configured warm-up and at most {@link #MAX_WARMUP_SECONDS}.
      */
     private Meter.Sample warmAndMeasure(Meter meter) throws InterruptedException {
         List<Double> rates = new ArrayList<>();
@@ -157,12 +160,12 @@ final class ScaleScenario {
     }
 
     private static boolean steady(List<Double> rates) {
-        if (rates.size() < 3) {
+        if (rates.size() < STEADY_SECONDS) {
             return false;
         }
-        List<Double> last = rates.subList(rates.size() - 3, rates.size());
+        List<Double> last = rates.subList(rates.size() - STEADY_SECONDS, rates.size());
         double mean = last.stream().mapToDouble(Double::doubleValue).average().orElse(0);
-        return mean > 0 && last.stream().allMatch(r -> Math.abs(r - mean) <= 0.15 * mean);
+        return mean > 0 && last.stream().allMatch(r -> Math.abs(r - mean) <= 0.1 * mean);
     }
 
     /** Waits until every router in {@code live} is RUNNING with tasks, and together they have every partition. */
@@ -225,20 +228,29 @@ final class ScaleScenario {
     }
 
     /**
-     * A saturating feeder and clients for every user on the node that serves them; measures with 2 nodes, then
-     * stops fanout-2 and measures again with every client on fanout-1.
+     * A saturating feeder and clients for every user on the node that serves them; each round measures with 2 nodes,
+     * then stops fanout-2 and measures again with every client on fanout-1. One cluster serves every round.
      */
-    private void fanoutRound(Series two, Series one) throws Exception {
+    private void fanoutRounds(Series two, Series one) throws Exception {
         Path dir = Files.createTempDirectory("bench-scale-fanout");
         try (Cleanup cleanup = new Cleanup(dir); LocalCluster cluster = LocalCluster.start(new LocalCluster.Options(dir, 1, 0, 2,
                 settings.partitions()), step -> { })) {
             List<LocalCluster.Service> nodes = List.of(cluster.service("fanout-1"), cluster.service("fanout-2"));
-            awaitNodes(nodes);
-            two.add(measureFanout(cluster, nodes, dir));
-            progress.println("  stopping fanout-2; fanout-1 takes over its partitions ...");
-            cluster.service("fanout-2").process().stop(30);
-            awaitNodes(List.of(cluster.service("fanout-1")));
-            one.add(measureFanout(cluster, List.of(cluster.service("fanout-1")), dir));
+            for (int round = 1; round <= settings.rounds(); round++) {
+                if (round > 1) {
+                    progress.println("  starting fanout-2 again ...");
+                    cluster.service("fanout-2").process().start();
+                }
+                awaitNodes(nodes);
+                two.add(measureFanout(cluster, nodes, dir));
+                progress.println("  stopping fanout-2; fanout-1 takes over its partitions ...");
+                cluster.service("fanout-2").process().stop(30);
+                awaitNodes(List.of(cluster.service("fanout-1")));
+                one.add(measureFanout(cluster, List.of(cluster.service("fanout-1")), dir));
+                progress.printf("  round %d/%d: 2 nodes %s frames/s, 1 node %s frames/s%n", round, settings.rounds(),
+                        BenchReport.fmt(two.rounds.get(round - 1).perSecondRate()),
+                        BenchReport.fmt(one.rounds.get(round - 1).perSecondRate()));
+            }
         }
     }
 

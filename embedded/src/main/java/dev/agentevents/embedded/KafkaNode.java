@@ -146,6 +146,9 @@ final class KafkaNode {
                     // when a group or transaction coordinator starts and finishes loading its partition
                     "logger.coordinator.name = org.apache.kafka.coordinator.common.runtime.CoordinatorRuntime",
                     "logger.coordinator.level = INFO",
+                    // transaction coordinator: loading, timeouts, aborts, markers
+                    "logger.transactions.name = kafka.coordinator.transaction",
+                    "logger.transactions.level = INFO",
                     ""), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + log4j, e);
