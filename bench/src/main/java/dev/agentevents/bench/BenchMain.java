@@ -75,10 +75,10 @@ public final class BenchMain implements Callable<Integer> {
                 case "latency" -> scenarios(stack, 2.5, 0.5).latency(smoke ? List.of(1000) : rates,
                         smoke ? List.of("eos:50") : configs);
                 case "fanout" -> new FanoutScenario(stack, new PipelineScenarios.Settings(smoke ? 1 : rounds,
-                        smoke ? 2 : seconds == null ? 3 : seconds, smoke ? 1 : 1, 0, 12, 1), System.err)
+                        smoke ? 2 : seconds == null ? 2 : seconds, smoke ? 1 : 1, 0, 12, 1), System.err)
                         .run(smoke ? List.of(200) : connections, smoke ? 2000 : 20_000);
                 case "scale" -> new ScaleScenario(new PipelineScenarios.Settings(smoke ? 1 : rounds,
-                        smoke ? 2 : seconds == null ? 5 : seconds, smoke ? 1 : 2, smoke ? 10 : users, 12, 1),
+                        smoke ? 2 : seconds == null ? 4 : seconds, smoke ? 1 : 2, smoke ? 10 : users, 12, 1),
                         smoke ? 100 : 2000, System.err).run();
                 default -> throw new CommandLine.ParameterException(new CommandLine(this),
                         "unknown scenario '" + scenario + "': use throughput, latency, fanout or scale");

@@ -224,6 +224,19 @@ final class FaultRun {
     }
 
     /**
+     * Whether {@code fault} is a registry outage that stopped deliveries: with cached schemas it must not, and a
+     * global stall of half the outage would show that it did. A stall already under way when the outage began is an
+     * earlier fault's: nothing was delivered in the 10 s before, or the routers had not yet read their input up to
+     * the present (the fifth long run blamed the registry for a stall of the routers' consumer group that began
+     * two faults earlier).
+     */
+    static boolean registryStoppedDeliveries(Fault fault, double longestGlobalStallSeconds, boolean flowingBefore,
+                                             double outageSeconds) {
+        return fault.kind().equals("registry") && longestGlobalStallSeconds >= outageSeconds / 2 && flowingBefore
+                && fault.routersBehindMs() < ROUTERS_CAUGHT_UP_MS;
+    }
+
+    /**
      * The largest {@code router_input_behind_ms} of the routers that answer (-1 if none does): whether the routers
      * have read their input up to the present, or are still recovering from an earlier fault.
      */
@@ -359,14 +372,11 @@ final class FaultRun {
             faultList.addObject().put("what", fault.what()).put("atSeconds", fault.atMs() / 1000.0)
                     .put("downSeconds", down).put("longestGlobalStallSeconds", impact[0])
                     .put("longestUserWaitSeconds", worstUser).put("recoverySeconds", impact[1]);
-            // a stall that was already under way when the fault came is the earlier fault's, not this one's: either
-            // nothing was delivered in the 10 s before, or the routers had not yet read their input up to the present
             boolean flowingBefore = impact[2] > 0;
             boolean routersCaughtUp = fault.routersBehindMs() < ROUTERS_CAUGHT_UP_MS;
             ((ObjectNode) faultList.get(faultList.size() - 1)).put("deliveriesFlowingBefore", flowingBefore)
                     .put("routersBehindMsBefore", fault.routersBehindMs());
-            if (fault.kind().equals("registry") && impact[0] >= settings.outageSeconds() / 2 && flowingBefore
-                    && routersCaughtUp) {
+            if (registryStoppedDeliveries(fault, impact[0], flowingBefore, settings.outageSeconds())) {
                 registryStalls++;
             }
             rows.append(String.format(Locale.ROOT, "| %s%s | %.0f s | %.1f s | %.1f s | %.1f s | %s |%n", fault.what(),
