@@ -78,7 +78,7 @@ public final class BenchMain implements Callable<Integer> {
                         smoke ? 2 : seconds == null ? 2 : seconds, smoke ? 1 : 1, 0, 12, 1), System.err)
                         .run(smoke ? List.of(200) : connections, smoke ? 2000 : 20_000);
                 case "scale" -> new ScaleScenario(new PipelineScenarios.Settings(smoke ? 1 : rounds,
-                        smoke ? 2 : seconds == null ? 4 : seconds, smoke ? 1 : 2, smoke ? 10 : users, 12, 1),
+                        smoke ? 2 : seconds == null ? 3 : seconds, smoke ? 1 : 2, smoke ? 10 : users, 12, 1),
                         smoke ? 100 : 2000, System.err).run();
                 default -> throw new CommandLine.ParameterException(new CommandLine(this),
                         "unknown scenario '" + scenario + "': use throughput, latency, fanout or scale");

@@ -49,8 +49,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 final class ScaleScenario {
 
     private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(120);
-    private static final double MAX_WARMUP_SECONDS = 20;
-    private static final int STEADY_SECONDS = 4;
+    private static final double MAX_WARMUP_SECONDS = 15;
+    private static final int STEADY_SECONDS = 3;
 
     private final PipelineScenarios.Settings settings;
     private final PrintStream progress;
