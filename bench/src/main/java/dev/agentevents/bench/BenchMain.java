@@ -93,7 +93,8 @@ public final class BenchMain implements Callable<Integer> {
     private PipelineScenarios scenarios(EmbeddedStack stack, double defaultSeconds, double warmup)
             throws InterruptedException {
         return new PipelineScenarios(stack, new PipelineScenarios.Settings(smoke ? 1 : rounds,
-                smoke ? 2 : seconds == null ? defaultSeconds : seconds, smoke ? 1 : warmup, smoke ? 10 : users, 12, streamThreads),
+                smoke ? 2 : seconds == null ? defaultSeconds : seconds, smoke ? 1 : warmup, smoke ? 10 : users, 12,
+                streamThreads),
                 System.err);
     }
 

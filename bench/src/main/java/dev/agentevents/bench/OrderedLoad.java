@@ -94,7 +94,8 @@ final class OrderedLoad {
             StampedRecord record = new StampedRecord(a, offset, length);
             int end = offset + length;
             if (!Arrays.equals(record.stamped(now + 1), 0, end, b, 0, end)) {
-                throw new IllegalStateException("stamping occurredAt at byte " + offset + " does not give the encoding");
+                throw new IllegalStateException("stamping occurredAt at byte " + offset
+                        + " does not give the encoding");
             }
             return record;
         }

@@ -15,19 +15,22 @@ class EventJsonTest {
 
     @Test
     void shouldWriteFieldsInSchemaOrderLeavingOutNullsWithTimestampsAsEpochMillis() throws Exception {
-        AgentEvent event = AgentEvent.newBuilder(TestEvents.thinking("u-1", "r-1", 2, "NUL \u0000, emoji \uD83D\uDE80, \"quoted\""))
+        String text = "NUL \u0000, emoji \uD83D\uDE80, \"quoted\"";
+        AgentEvent event = AgentEvent.newBuilder(TestEvents.thinking("u-1", "r-1", 2, text))
                 .setToolCallId("call-7")
                 .setToolResult(ToolResult.newBuilder().setContentJson("{}").setIsError(false).setDurationMs(42).build())
                 .build();
 
-        StringWriter text = new StringWriter();
-        try (JsonGenerator out = EventJson.MAPPER.getFactory().createGenerator(text)) {
+        StringWriter json = new StringWriter();
+        try (JsonGenerator out = EventJson.MAPPER.getFactory().createGenerator(json)) {
             EventJson.write(out, event);
         }
 
-        assertThat(text.toString()).isEqualTo("{\"eventId\":\"evt-r-1-2\",\"type\":\"agent_thinking\",\"userId\":\"u-1\","
+        assertThat(json.toString()).isEqualTo("{\"eventId\":\"evt-r-1-2\",\"type\":\"agent_thinking\","
+                + "\"userId\":\"u-1\","
                 + "\"threadId\":\"thread-1\",\"runId\":\"r-1\",\"seq\":2,\"occurredAt\":1700000000002,"
-                + "\"agent\":{\"id\":\"agent-1\",\"name\":\"Researcher\",\"version\":\"1.0\"},\"toolCallId\":\"call-7\","
+                + "\"agent\":{\"id\":\"agent-1\",\"name\":\"Researcher\",\"version\":\"1.0\"},"
+                + "\"toolCallId\":\"call-7\","
                 + "\"thinking\":{\"text\":\"NUL \\u0000, emoji \uD83D\uDE80, \\\"quoted\\\"\"},"
                 + "\"toolResult\":{\"contentJson\":\"{}\",\"isError\":false,\"durationMs\":42}}");
     }
