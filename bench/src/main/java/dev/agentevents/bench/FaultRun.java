@@ -15,12 +15,8 @@ import io.vertx.ext.auth.JWTOptions;
 import io.vertx.ext.auth.PubSecKeyOptions;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,6 +27,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalDouble;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -61,6 +58,10 @@ final class FaultRun {
 
     /** {@code routersBehindMs}: how far behind the routers were in reading their input when it came (-1: unknown). */
     record Fault(String kind, String what, long atMs, long restartedAtMs, long routersBehindMs) {
+        /** Whether the routers had read their input up to the present when the fault came (or nobody knew). */
+        boolean routersCaughtUp() {
+            return routersBehindMs < ROUTERS_CAUGHT_UP_MS;
+        }
     }
 
     private final Settings settings;
@@ -233,7 +234,7 @@ final class FaultRun {
     static boolean registryStoppedDeliveries(Fault fault, double longestGlobalStallSeconds, boolean flowingBefore,
                                              double outageSeconds) {
         return fault.kind().equals("registry") && longestGlobalStallSeconds >= outageSeconds / 2 && flowingBefore
-                && fault.routersBehindMs() < ROUTERS_CAUGHT_UP_MS;
+                && fault.routersCaughtUp();
     }
 
     /**
@@ -243,23 +244,12 @@ final class FaultRun {
     private long routersBehindMs(LocalCluster cluster) {
         long worst = -1;
         for (LocalCluster.Service service : cluster.services()) {
-            if (!service.name().startsWith("router-")) {
-                continue;
-            }
-            try {
-                HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(
-                        service.healthUrl().replace("/health", "/metrics"))).timeout(Duration.ofSeconds(2)).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                for (String line : response.body().split("\n")) {
-                    if (line.startsWith("router_input_behind_ms ")) {
-                        worst = Math.max(worst, (long) Double.parseDouble(line.substring(line.indexOf(' ') + 1)));
-                    }
-                }
-            } catch (IOException e) {
+            if (service.name().startsWith("router-")) {
                 // a router that does not answer tells nothing
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return worst;
+                OptionalDouble behind = service.metric(http, "router_input_behind_ms");
+                if (behind.isPresent()) {
+                    worst = Math.max(worst, (long) behind.getAsDouble());
+                }
             }
         }
         return worst;
@@ -373,14 +363,13 @@ final class FaultRun {
                     .put("downSeconds", down).put("longestGlobalStallSeconds", impact[0])
                     .put("longestUserWaitSeconds", worstUser).put("recoverySeconds", impact[1]);
             boolean flowingBefore = impact[2] > 0;
-            boolean routersCaughtUp = fault.routersBehindMs() < ROUTERS_CAUGHT_UP_MS;
             ((ObjectNode) faultList.get(faultList.size() - 1)).put("deliveriesFlowingBefore", flowingBefore)
                     .put("routersBehindMsBefore", fault.routersBehindMs());
             if (registryStoppedDeliveries(fault, impact[0], flowingBefore, settings.outageSeconds())) {
                 registryStalls++;
             }
             rows.append(String.format(Locale.ROOT, "| %s%s | %.0f s | %.1f s | %.1f s | %.1f s | %s |%n", fault.what(),
-                    !flowingBefore ? " (deliveries already stopped)" : !routersCaughtUp ? String.format(Locale.ROOT,
+                    !flowingBefore ? " (deliveries already stopped)" : !fault.routersCaughtUp() ? String.format(Locale.ROOT,
                             " (routers still %.0f s behind)", fault.routersBehindMs() / 1000.0) : "",
                     fault.atMs() / 1000.0, down, impact[0], worstUser, impact[1] < 0 ? "not within the window"
                             : impact[1] == 0 ? "never fell below" : String.format(Locale.ROOT, "%.1f s", impact[1])));

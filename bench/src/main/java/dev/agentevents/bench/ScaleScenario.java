@@ -397,18 +397,8 @@ final class ScaleScenario {
     private long delivered(List<LocalCluster.Service> nodes) {
         long total = 0;
         for (LocalCluster.Service node : nodes) {
-            try {
-                HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(
-                        node.address() + "metrics")).timeout(Duration.ofSeconds(2)).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                for (String line : response.body().split("\n")) {
-                    if (line.startsWith("fanout_frames_delivered_total")) {
-                        total += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-                    }
-                }
-            } catch (Exception e) {
-                // a node that does not answer delivered nothing more
-            }
+            // a node that does not answer delivered nothing more
+            total += (long) node.metric(http, "fanout_frames_delivered_total").orElse(0);
         }
         return total;
     }

@@ -20,6 +20,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
 import java.util.OptionalLong;
 import java.util.function.Consumer;
 
@@ -41,6 +42,32 @@ public final class LocalCluster implements AutoCloseable {
     public record Service(String name, String address, String healthUrl, JavaProcess process) {
         public OptionalLong pid() {
             return process.pid();
+        }
+
+        /**
+         * The sum of the samples of the Prometheus metric {@code name} on the {@code /metrics} this service serves
+         * next to its health URL (routers and fanout nodes do); empty when it does not answer or has no such metric.
+         */
+        public OptionalDouble metric(HttpClient http, String name) {
+            try {
+                HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(
+                        healthUrl.replace("/health", "/metrics"))).timeout(Duration.ofSeconds(2)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                double sum = 0;
+                boolean found = false;
+                for (String line : response.body().split("\n")) {
+                    if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+                        sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                        found = true;
+                    }
+                }
+                return found ? OptionalDouble.of(sum) : OptionalDouble.empty();
+            } catch (IOException e) {
+                return OptionalDouble.empty();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return OptionalDouble.empty();
+            }
         }
     }
 
