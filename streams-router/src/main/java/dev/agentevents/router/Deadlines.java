@@ -37,10 +37,13 @@ final class Deadlines {
         byRun.put(runKey, due);
     }
 
-    /** Removes and returns the runs whose deadline is at or before {@code nowMs}, earliest first. */
-    List<Bytes> due(long nowMs) {
+    /**
+     * Removes and returns the runs whose deadline is at or before {@code nowMs}, earliest first, at most {@code limit}
+     * of them; the rest stay due for the next call.
+     */
+    List<Bytes> due(long nowMs, int limit) {
         List<Bytes> due = new ArrayList<>();
-        while (!byTime.isEmpty() && byTime.first().atMs() <= nowMs) {
+        while (!byTime.isEmpty() && byTime.first().atMs() <= nowMs && due.size() < limit) {
             Due first = byTime.pollFirst();
             byRun.remove(first.runKey());
             due.add(first.runKey());

@@ -9,7 +9,8 @@ import org.apache.kafka.common.serialization.Deserializer;
 
 /**
  * An input record's value as decoded, together with its original bytes, which the router needs to send a
- * rejected record to the dead-letter topic unchanged.
+ * rejected record to the dead-letter topic unchanged. {@code event} is null for a value over
+ * {@code ROUTER_MAX_EVENT_BYTES}, which is rejected without being decoded.
  */
 record IncomingEvent(byte[] rawValue, AgentEvent event) {
 
@@ -23,10 +24,12 @@ record IncomingEvent(byte[] rawValue, AgentEvent event) {
 
         private final AvroDeserializer<AgentEvent> avro;
         private final long retryNanos;
+        private final int maxEventBytes;
 
-        ValueDeserializer(SchemaRegistryClient registry, Duration registryRetry) {
+        ValueDeserializer(SchemaRegistryClient registry, Duration registryRetry, int maxEventBytes) {
             this.avro = AvroDeserializer.specific(registry, AgentEvent.class);
             this.retryNanos = registryRetry.toNanos();
+            this.maxEventBytes = maxEventBytes;
         }
 
         @Override
@@ -34,6 +37,9 @@ record IncomingEvent(byte[] rawValue, AgentEvent event) {
             if (data == null) {
                 throw new AvroDecodeException(AvroDecodeException.Reason.BAD_MAGIC_BYTE, null,
                         "null value (tombstone) in topic '" + topic + "': an event is required", null);
+            }
+            if (data.length > maxEventBytes) {
+                return new IncomingEvent(data, null);
             }
             long deadline = System.nanoTime() + retryNanos;
             long backoffMs = 50;

@@ -1,5 +1,9 @@
 package dev.agentevents.router;
 
+import dev.agentevents.event.OrderedEvent;
+import dev.agentevents.schemas.SchemaRegistryClient;
+import dev.agentevents.schemas.SchemaRegistryException;
+import dev.agentevents.schemas.Topics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -18,8 +22,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One running router instance: the Kafka Streams application of {@link RouterTopology}, its metrics (the router's
- * counters, Kafka Streams' own, JVM) and the {@code /metrics} and {@code /health} endpoints. A stream thread that
- * dies is replaced; {@link #close} stops everything within the timeout.
+ * counters, Kafka Streams' own, JVM) and the {@code /metrics} and {@code /health} endpoints. Before starting it checks
+ * that every record it may write fits the output topics ({@link OutputTopicLimits}) and registers the ordered schema.
+ * A stream thread that dies is replaced and counted ({@code router_stream_thread_replacements_total}; no input should
+ * ever cause one); {@link #close} stops everything within the timeout.
  */
 public final class RouterApp implements AutoCloseable {
 
@@ -48,8 +54,14 @@ public final class RouterApp implements AutoCloseable {
         new JvmGcMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         RouterMetrics metrics = new RouterMetrics(registry);
+        RouterErrors errors = RouterErrors.of(config, metrics);
         Properties props = config.streamsProperties();
-        props.put(RouterMetrics.CONFIG_KEY, metrics);
+        props.put(RouterErrors.CONFIG_KEY, errors);
+        try (Admin admin = Admin.create(config.kafka().asClientConfig())) {
+            OutputTopicLimits.check(admin, config.topics(), config.limits());
+        }
+        SchemaRegistryClient schemaRegistry = new SchemaRegistryClient(config.registryUrl());
+        registerOrderedSchema(schemaRegistry, config);
         InputProgress.Monitor progress = InputProgress.watch(
                 Admin.create(config.kafka().asClientConfig()), config.topics().events(), config.applicationId(),
                 config.sweepInterval().compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofMillis(
@@ -57,8 +69,9 @@ public final class RouterApp implements AutoCloseable {
         Gauge.builder("router.input.behind.ms", progress, p -> p.maxBehindMs(System.currentTimeMillis()))
                 .description("how far behind the wall clock the input partition read least far is (the timeouts "
                         + "wait for it)").register(registry);
-        KafkaStreams streams = new KafkaStreams(RouterTopology.build(config, metrics, progress), props);
+        KafkaStreams streams = new KafkaStreams(RouterTopology.build(config, schemaRegistry, errors, progress), props);
         streams.setUncaughtExceptionHandler(e -> {
+            metrics.threadReplaced();
             LOG.error("stream thread failed; replacing it", e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
@@ -75,6 +88,33 @@ public final class RouterApp implements AutoCloseable {
         });
         streams.start();
         return new RouterApp(streams, registry, streamsMetrics, ops, progress);
+    }
+
+    /**
+     * Registers (or finds) the ordered topic's schema, so the topology's serializer has its id cached and writing an
+     * ordered event never depends on the registry answering; waits up to a minute for an unreachable registry.
+     */
+    private static void registerOrderedSchema(SchemaRegistryClient registry, RouterConfig config) {
+        String subject = Topics.valueSubject(config.topics().ordered());
+        long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+        while (true) {
+            try {
+                registry.register(subject, OrderedEvent.getClassSchema());
+                return;
+            } catch (SchemaRegistryException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("cannot register the ordered topic's schema under subject '"
+                            + subject + "' at SCHEMA_REGISTRY_URL " + config.registryUrl() + ": " + e.getMessage(), e);
+                }
+                LOG.warn("schema registry not ready ({}); retrying", e.getMessage());
+            }
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while registering the ordered topic's schema", e);
+            }
+        }
     }
 
     public KafkaStreams.State state() {

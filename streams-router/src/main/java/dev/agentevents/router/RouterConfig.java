@@ -23,9 +23,8 @@ import org.apache.kafka.streams.StreamsConfig;
  * <li>{@code ROUTER_PROCESSING_GUARANTEE} (exactly_once_v2, or at_least_once);
  * <li>{@code ROUTER_COMMIT_INTERVAL_MS} (50): how often output becomes visible to read_committed readers;
  * <li>{@code ROUTER_THREADS} (1), {@code ROUTER_STATE_DIR} (java.io.tmpdir/agent-events-router);
- * <li>{@code ROUTER_MAX_EVENT_BYTES} (327680): larger input records go to the dead-letter topic;
+ * <li>the limits on what producers control: see {@link RouterLimits};
  * <li>{@code ROUTER_GAP_TIMEOUT_MS} (5000): how long a missing seq is waited for before a gap marker;
- * <li>{@code ROUTER_MAX_PENDING_PER_RUN} (1000): events held per run while waiting;
  * <li>{@code ROUTER_ABANDON_AFTER_MS} (300000): idle time after which a run is closed with ABANDONED;
  * <li>{@code ROUTER_RUN_GRACE_MS} (60000): how long a finished run's state is kept to catch late events;
  * <li>{@code ROUTER_SWEEP_INTERVAL_MS} (1000): wall-clock period of the timeout sweep;
@@ -39,11 +38,12 @@ import org.apache.kafka.streams.StreamsConfig;
  */
 public record RouterConfig(KafkaSettings kafka, String registryUrl, Topics topics, String applicationId,
                            String processingGuarantee, Duration commitInterval, int threads, String stateDir,
-                           int maxEventBytes, Duration gapTimeout, int maxPendingPerRun, Duration abandonAfter,
+                           RouterLimits limits, Duration gapTimeout, Duration abandonAfter,
                            Duration runGrace, Duration sweepInterval, Duration registryRetry, int producerLingerMs,
                            int replicationFactor, Duration sessionTimeout, Duration maxPollInterval,
                            int httpPort) {
 
+    private static final long DEFAULT_MAX_REQUEST_SIZE = 1024 * 1024;
     private static final Set<String> GUARANTEES = Set.of(StreamsConfig.EXACTLY_ONCE_V2, StreamsConfig.AT_LEAST_ONCE);
 
     public RouterConfig {
@@ -54,11 +54,25 @@ public record RouterConfig(KafkaSettings kafka, String registryUrl, Topics topic
             throw new IllegalArgumentException("ROUTER_PROCESSING_GUARANTEE '" + processingGuarantee
                     + "' is not one of " + GUARANTEES);
         }
+        Objects.requireNonNull(limits, "limits");
         positive("ROUTER_THREADS", threads);
-        positive("ROUTER_MAX_EVENT_BYTES", maxEventBytes);
-        positive("ROUTER_MAX_PENDING_PER_RUN", maxPendingPerRun);
         positive("ROUTER_SWEEP_INTERVAL_MS", sweepInterval.toMillis());
         positive("ROUTER_COMMIT_INTERVAL_MS", commitInterval.toMillis());
+        limits.requireFits(producerMaxRequestSize(kafka), "the producer's max.request.size");
+    }
+
+    /** The producer's {@code max.request.size}: {@code KAFKA_PRODUCER_MAX_REQUEST_SIZE}, else Kafka's default. */
+    private static long producerMaxRequestSize(KafkaSettings kafka) {
+        String value = kafka.properties().getOrDefault(StreamsConfig.producerPrefix(
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG), kafka.properties().get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG));
+        if (value == null) {
+            return DEFAULT_MAX_REQUEST_SIZE;
+        }
+        try {
+            return Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("max.request.size '" + value + "' is not a whole number", e);
+        }
     }
 
     private static void positive(String name, long value) {
@@ -82,9 +96,8 @@ public record RouterConfig(KafkaSettings kafka, String registryUrl, Topics topic
                 env.millis("ROUTER_COMMIT_INTERVAL_MS", Duration.ofMillis(50)),
                 env.integer("ROUTER_THREADS", 1),
                 env.text("ROUTER_STATE_DIR", System.getProperty("java.io.tmpdir") + "/agent-events-router"),
-                env.integer("ROUTER_MAX_EVENT_BYTES", 320 * 1024),
+                RouterLimits.from(env),
                 env.millis("ROUTER_GAP_TIMEOUT_MS", Duration.ofSeconds(5)),
-                env.integer("ROUTER_MAX_PENDING_PER_RUN", 1000),
                 env.millis("ROUTER_ABANDON_AFTER_MS", Duration.ofMinutes(5)),
                 env.millis("ROUTER_RUN_GRACE_MS", Duration.ofMinutes(1)),
                 env.millis("ROUTER_SWEEP_INTERVAL_MS", Duration.ofSeconds(1)),
@@ -106,10 +119,10 @@ public record RouterConfig(KafkaSettings kafka, String registryUrl, Topics topic
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
         props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, replicationFactor);
-        props.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, topics.deadLetters());
         props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
                 RouterDeserializationExceptionHandler.class);
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, RouterProcessingExceptionHandler.class);
+        props.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, RouterProductionExceptionHandler.class);
         props.put("processing.exception.handler.global.enabled", true);
         props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), producerLingerMs);
         props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
@@ -130,7 +143,7 @@ public record RouterConfig(KafkaSettings kafka, String registryUrl, Topics topic
 
     public RouterConfig withGuarantee(String guarantee, Duration commit) {
         return new RouterConfig(kafka, registryUrl, topics, applicationId, guarantee, commit, threads, stateDir,
-                maxEventBytes, gapTimeout, maxPendingPerRun, abandonAfter, runGrace, sweepInterval, registryRetry,
+                limits, gapTimeout, abandonAfter, runGrace, sweepInterval, registryRetry,
                 producerLingerMs, replicationFactor, sessionTimeout, maxPollInterval, httpPort);
     }
 
@@ -139,8 +152,8 @@ public record RouterConfig(KafkaSettings kafka, String registryUrl, Topics topic
         return "RouterConfig{kafka=" + kafka + ", registry=" + registryUrl + ", topics=" + topics.all()
                 + ", applicationId=" + applicationId + ", processingGuarantee=" + processingGuarantee
                 + ", commitIntervalMs=" + commitInterval.toMillis() + ", threads=" + threads + ", stateDir="
-                + stateDir + ", maxEventBytes=" + maxEventBytes + ", gapTimeoutMs=" + gapTimeout.toMillis()
-                + ", maxPendingPerRun=" + maxPendingPerRun + ", abandonAfterMs=" + abandonAfter.toMillis()
+                 + stateDir + ", limits=" + limits + ", gapTimeoutMs=" + gapTimeout.toMillis()
+                + ", abandonAfterMs=" + abandonAfter.toMillis()
                 + ", runGraceMs=" + runGrace.toMillis() + ", sweepIntervalMs=" + sweepInterval.toMillis()
                 + ", registryRetryMs=" + registryRetry.toMillis() + ", producerLingerMs=" + producerLingerMs
                 + ", replicationFactor=" + replicationFactor + ", sessionTimeoutMs=" + sessionTimeout.toMillis()

@@ -1,27 +1,24 @@
 package dev.agentevents.router;
 
 import dev.agentevents.schemas.AvroDecodeException;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.streams.errors.DeserializationExceptionHandler;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
-import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
 
 /**
- * Input that cannot be decoded goes to the dead-letter topic through Kafka Streams' own dead-letter queue
- * (KIP-1034), with the reason code added ({@code UNDECODABLE}, {@code UNKNOWN_SCHEMA_ID}). A registry that cannot be
- * reached is not the record's fault: processing fails instead, the stream thread is replaced and the record is
- * read again later.
+ * Input that cannot be decoded goes to the dead-letter topic ({@code UNDECODABLE}, {@code UNKNOWN_SCHEMA_ID}) as a
+ * bounded dead letter (see {@link DeadLetters}), and processing goes on. A registry that cannot be reached is not the
+ * record's fault: processing fails instead, the stream thread is replaced and the record is read again later.
  */
-public final class RouterDeserializationExceptionHandler extends LogAndContinueExceptionHandler {
+public final class RouterDeserializationExceptionHandler implements DeserializationExceptionHandler {
 
-    private RouterMetrics metrics = RouterMetrics.discarding();
+    private RouterErrors errors;
 
     @Override
     public void configure(Map<String, ?> configs) {
-        super.configure(configs);
-        if (configs.get(RouterMetrics.CONFIG_KEY) instanceof RouterMetrics configured) {
-            metrics = configured;
-        }
+        errors = RouterErrors.from(configs);
     }
 
     @Override
@@ -33,11 +30,13 @@ public final class RouterDeserializationExceptionHandler extends LogAndContinueE
         }
         RejectReason reason = decode != null && decode.reason() == AvroDecodeException.Reason.UNKNOWN_SCHEMA_ID
                 ? RejectReason.UNKNOWN_SCHEMA_ID : RejectReason.UNDECODABLE;
-        Response response = super.handleError(context, record, exception);
         long now = System.currentTimeMillis();
-        response.deadLetterQueueRecords().forEach(r -> DeadLetters.addCodeAndTime(r.headers(), reason, now));
-        metrics.rejected(reason);
-        return response;
+        DeadLetters.Letter letter = DeadLetters.build(record.key(), record.value(), record.headers(),
+                DeadLetters.Cause.of(reason, exception),
+                new DeadLetters.Origin(record.topic(), record.partition(), record.offset()), now,
+                errors.maxDeadLetterBytes());
+        errors.metrics().rejected(reason);
+        return Response.resume(List.of(letter.toProducerRecord(errors.deadLetterTopic(), now)));
     }
 
     private static AvroDecodeException cause(Throwable exception) {

@@ -9,18 +9,28 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The router's own counters (Kafka Streams' metrics are bound next to them): events accepted, events rejected
- * per reason, duplicates dropped per kind, gap markers per reason, runs closed as abandoned. Under
+ * per reason, duplicates dropped per kind, gap markers per reason, runs closed as abandoned, records Kafka refused
+ * per reason, stream threads replaced. Under
  * exactly-once, a task that is retried counts its records again: the dead-letter topic is the exact record,
  * these are rates to alert on.
  */
 public final class RouterMetrics {
 
-    /** The key under which the exception handlers find this object in the Streams configuration. */
-    static final String CONFIG_KEY = "agent-events.router.metrics";
+    /** Why a record the router wrote was refused ({@code router_dead_letter_failures_total{reason=…}}). */
+    enum WriteFailure {
+        /** Larger than the producer or the broker accepts. */
+        TOO_LARGE,
+        /** The value could not be serialized (for the ordered topic: the registry refused its schema). */
+        SERIALIZATION,
+        /** Any other error Kafka does not retry. */
+        OTHER
+    }
 
     private final MeterRegistry registry;
     private final Counter accepted;
     private final Counter abandoned;
+    private final Counter threadReplacements;
+    private final Map<WriteFailure, Counter> writeFailures = new EnumMap<>(WriteFailure.class);
     private final Map<RejectReason, Counter> rejected = new EnumMap<>(RejectReason.class);
     private final Map<String, Counter> dropped = new ConcurrentHashMap<>();
     private final Map<String, Counter> gaps = new ConcurrentHashMap<>();
@@ -31,6 +41,13 @@ public final class RouterMetrics {
                 .description("events written to the ordered topic").register(registry);
         this.abandoned = Counter.builder("router.runs.abandoned")
                 .description("runs closed with agent_failed{code=ABANDONED}").register(registry);
+        this.threadReplacements = Counter.builder("router.stream.thread.replacements")
+                .description("stream threads that failed and were replaced").register(registry);
+        for (WriteFailure failure : WriteFailure.values()) {
+            writeFailures.put(failure, Counter.builder("router.dead.letter.failures").tag("reason", failure.name())
+                    .description("records the router wrote (ordered events, dead letters) that Kafka refused")
+                    .register(registry));
+        }
         for (RejectReason reason : RejectReason.values()) {
             rejected.put(reason, Counter.builder("router.events.rejected").tag("reason", reason.name())
                     .description("input records sent to the dead-letter topic").register(registry));
@@ -66,6 +83,22 @@ public final class RouterMetrics {
 
     void abandoned() {
         abandoned.increment();
+    }
+
+    void writeFailed(WriteFailure failure) {
+        writeFailures.get(failure).increment();
+    }
+
+    void threadReplaced() {
+        threadReplacements.increment();
+    }
+
+    double threadReplacements() {
+        return threadReplacements.count();
+    }
+
+    double writeFailures(WriteFailure failure) {
+        return writeFailures.get(failure).count();
     }
 
     double rejectedCount(RejectReason reason) {

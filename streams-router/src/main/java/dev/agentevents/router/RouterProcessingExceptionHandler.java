@@ -1,34 +1,33 @@
 package dev.agentevents.router;
 
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
-import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
+import org.apache.kafka.streams.errors.ProcessingExceptionHandler;
 import org.apache.kafka.streams.processor.api.Record;
 
 /**
- * An unexpected exception while processing a record sends that record (its original bytes) to the dead-letter
- * topic through Kafka Streams' own dead-letter queue, with reason {@code PROCESSING_ERROR}, and processing goes on:
- * one bad record never stops the pipeline.
+ * An unexpected exception while processing a record sends that record (its original bytes, bounded by
+ * {@link DeadLetters}) to the dead-letter topic with reason {@code PROCESSING_ERROR}, and processing goes on: one bad
+ * record never stops the pipeline.
  */
-public final class RouterProcessingExceptionHandler extends LogAndContinueProcessingExceptionHandler {
+public final class RouterProcessingExceptionHandler implements ProcessingExceptionHandler {
 
-    private RouterMetrics metrics = RouterMetrics.discarding();
+    private RouterErrors errors;
 
     @Override
     public void configure(Map<String, ?> configs) {
-        super.configure(configs);
-        if (configs.get(RouterMetrics.CONFIG_KEY) instanceof RouterMetrics configured) {
-            metrics = configured;
-        }
+        errors = RouterErrors.from(configs);
     }
 
     @Override
     public Response handleError(ErrorHandlerContext context, Record<?, ?> record, Exception exception) {
-        Response response = super.handleError(context, record, exception);
         long now = System.currentTimeMillis();
-        response.deadLetterQueueRecords().forEach(r -> DeadLetters.addCodeAndTime(r.headers(),
-                RejectReason.PROCESSING_ERROR, now));
-        metrics.rejected(RejectReason.PROCESSING_ERROR);
-        return response;
+        DeadLetters.Letter letter = DeadLetters.build(context.sourceRawKey(), context.sourceRawValue(),
+                context.headers(), DeadLetters.Cause.of(RejectReason.PROCESSING_ERROR, exception),
+                new DeadLetters.Origin(context.topic(), context.partition(), context.offset()), now,
+                errors.maxDeadLetterBytes());
+        errors.metrics().rejected(RejectReason.PROCESSING_ERROR);
+        return Response.resume(List.of(letter.toProducerRecord(errors.deadLetterTopic(), now)));
     }
 }

@@ -13,8 +13,9 @@ import org.apache.kafka.streams.state.Stores;
 
 /**
  * The router's topology, a function of its config: {@code agent-events} (raw key, decoded value with its bytes)
- * → {@link RunSequencer} (stores {@code runs} and {@code pending}) → {@code agent-events-ordered} (key = userId,
- * value = {@link OrderedEvent}) and {@code agent-events-dlq} (original key and value bytes, reason headers).
+ * → {@link RunSequencer} (stores {@code runs}, {@code pending} and {@code open-runs}) → {@code agent-events-ordered}
+ * (key = userId, value = {@link OrderedEvent}) and {@code agent-events-dlq} (original key and value bytes up to the
+ * dead-letter budget, reason headers).
  */
 public final class RouterTopology {
 
@@ -25,21 +26,30 @@ public final class RouterTopology {
     }
 
     public static Topology build(RouterConfig config) {
-        return build(config, RouterMetrics.discarding(), InputProgress.NO_BACKLOG);
+        return build(config, new SchemaRegistryClient(config.registryUrl()),
+                RouterErrors.of(config, RouterMetrics.discarding()), InputProgress.NO_BACKLOG);
     }
 
-    /** The topology; its timeouts ask {@code progress} how far the input has been read. */
-    static Topology build(RouterConfig config, RouterMetrics metrics, InputProgress progress) {
-        SchemaRegistryClient registry = new SchemaRegistryClient(config.registryUrl());
+    /**
+     * The topology; its timeouts ask {@code progress} how far the input has been read, and it shares {@code errors}
+     * with the exception handlers (put it in the Streams configuration under {@link RouterErrors#CONFIG_KEY}). Its
+     * serdes use {@code registry}, whose cache {@link RouterApp} fills with the ordered schema's id before starting,
+     * so writing an ordered event never waits for the registry.
+     */
+    static Topology build(RouterConfig config, SchemaRegistryClient registry, RouterErrors errors,
+                          InputProgress progress) {
         AvroSerializer<OrderedEvent> orderedSerializer = new AvroSerializer<>(registry, Map.of(), false);
         Topology topology = new Topology();
         topology.addSource(SOURCE, new ByteArrayDeserializer(),
-                new IncomingEvent.ValueDeserializer(registry, config.registryRetry()), config.topics().events());
-        topology.addProcessor(SEQUENCER, () -> new RunSequencer(config, metrics, progress), SOURCE);
+                new IncomingEvent.ValueDeserializer(registry, config.registryRetry(), config.limits().maxEventBytes()),
+                config.topics().events());
+        topology.addProcessor(SEQUENCER, () -> new RunSequencer(config, errors, progress), SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RunSequencer.RUNS_STORE),
                 Serdes.Bytes(), Serdes.ByteArray()).withCachingEnabled(), SEQUENCER);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RunSequencer.PENDING_STORE),
                 Serdes.Bytes(), Serdes.ByteArray()).withCachingEnabled(), SEQUENCER);
+        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(
+                RunSequencer.OPEN_RUNS_STORE), Serdes.Bytes(), Serdes.ByteArray()).withCachingEnabled(), SEQUENCER);
         topology.addSink(RunSequencer.ORDERED_SINK, config.topics().ordered(), new StringSerializer(),
                 orderedSerializer, SEQUENCER);
         topology.addSink(RunSequencer.DLQ_SINK, config.topics().deadLetters(), new ByteArraySerializer(),

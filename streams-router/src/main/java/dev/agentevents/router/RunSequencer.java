@@ -7,16 +7,14 @@ import dev.agentevents.event.OrderedEvent;
 import dev.agentevents.event.SourcePosition;
 import dev.agentevents.schemas.EventType;
 import dev.agentevents.schemas.OrderedRecords;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
+import java.util.regex.Pattern;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
@@ -29,11 +27,13 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * The router's one processor: validates each event, drops duplicates, and emits each run's events in seq order
- * with the run's hash chain, holding early arrivals in the {@code pending} store. A wall-clock sweep gives up on
- * missing seqs after the gap timeout (gap marker), closes idle runs with {@code agent_failed{code=ABANDONED}},
- * and forgets finished runs after the grace period. Rejected input goes to the dead-letter sink, original bytes
- * and all; nothing is only logged.
+ * The router's one processor: validates each event ({@link EventValidator}), drops duplicates, and emits each run's
+ * events in seq order with the run's hash chain, holding early arrivals in the {@code pending} store and counting
+ * each user's open runs in the {@code open-runs} store. A wall-clock sweep gives up on missing seqs after the gap
+ * timeout (gap marker), closes idle runs with {@code agent_failed{code=ABANDONED}}, and forgets finished runs after
+ * the grace period, acting on at most {@code ROUTER_MAX_SWEEP_RUNS} runs per interval. Rejected input goes to the
+ * dead-letter sink, original bytes and all up to the dead-letter budget ({@link DeadLetters}); nothing is only
+ * logged.
  *
  * <p>The sweep does not scan the store: an in-memory index holds each run's next deadline (the earliest of gap
  * timeout, abandonment and end of grace), updated whenever the run's state is written and rebuilt from the store
@@ -44,35 +44,39 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
 
     static final String RUNS_STORE = "runs";
     static final String PENDING_STORE = "pending";
+    static final String OPEN_RUNS_STORE = "open-runs";
     static final String ORDERED_SINK = "ordered-sink";
     static final String DLQ_SINK = "dead-letter-sink";
-    private static final int MAX_ID_LENGTH = 512;
     private static final int RECENT_STATES = 4096;
+    private static final long RECENT_STATE_BYTES = 4L * 1024 * 1024;
+    /** A refused write is retried with a small dead letter; after this many refusals the input is given up on. */
+    private static final int MAX_REFUSALS = 3;
+    private static final Pattern TRACE_ID = Pattern.compile("[0-9a-f]{32}");
+    private static final Pattern SPAN_ID = Pattern.compile("[0-9a-f]{16}");
 
     private final RouterConfig config;
+    private final RouterLimits limits;
     private final RouterMetrics metrics;
+    private final RouterErrors errors;
     private final InputProgress progress;
+    private final EventValidator validator;
     private int partition;
     private ProcessorContext<Object, Object> context;
     private KeyValueStore<Bytes, byte[]> runs;
     private KeyValueStore<Bytes, byte[]> pending;
+    private KeyValueStore<Bytes, byte[]> openRuns;
     private final Deadlines deadlines = new Deadlines();
-    /**
-     * The decoded states of the runs touched most recently, exactly as last written to the store (this processor is
-     * the store's only writer), so a busy run is not decoded again for each of its events. Cleared when the task is
-     * initialized and whenever processing fails part-way, so it never holds a state the store does not.
-     */
-    private final Map<Bytes, RunState> recentStates = new LinkedHashMap<>(1024, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Bytes, RunState> eldest) {
-            return size() > RECENT_STATES;
-        }
-    };
+    /** Cleared when the task is initialized and whenever processing fails part-way, so it never holds a state the
+     * store does not. */
+    private final RecentStates recentStates = new RecentStates(RECENT_STATES, RECENT_STATE_BYTES);
 
-    RunSequencer(RouterConfig config, RouterMetrics metrics, InputProgress progress) {
+    RunSequencer(RouterConfig config, RouterErrors errors, InputProgress progress) {
         this.config = config;
-        this.metrics = metrics;
+        this.limits = config.limits();
+        this.errors = errors;
+        this.metrics = errors.metrics();
         this.progress = progress;
+        this.validator = new EventValidator(limits);
     }
 
     @Override
@@ -81,6 +85,7 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
         this.partition = context.taskId().partition();
         this.runs = context.getStateStore(RUNS_STORE);
         this.pending = context.getStateStore(PENDING_STORE);
+        this.openRuns = context.getStateStore(OPEN_RUNS_STORE);
         deadlines.clear();
         recentStates.clear();
         try (KeyValueIterator<Bytes, byte[]> it = runs.all()) {
@@ -89,16 +94,12 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
         context.schedule(config.sweepInterval(), PunctuationType.WALL_CLOCK_TIME, this::sweep);
     }
 
-    /** Where the record being processed was read. */
-    private record Source(String topic, int partition, long offset, byte[] rawKey, byte[] rawValue) {
-    }
+    /** Where the record being processed was read, its bytes, and its headers (null for held events). */
+    private record Source(String topic, int partition, long offset, byte[] rawKey, byte[] rawValue,
+                          Iterable<Header> headers) {
 
-    private static final class Rejection extends Exception {
-        final RejectReason reason;
-
-        Rejection(RejectReason reason, String message) {
-            super(message, null, false, false);
-            this.reason = reason;
+        DeadLetters.Origin origin() {
+            return new DeadLetters.Origin(topic, partition, offset);
         }
     }
 
@@ -109,11 +110,14 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
         long now = context.currentSystemTimeMs();
         RecordMetadata meta = context.recordMetadata().orElseThrow();
         Source source = new Source(meta.topic(), meta.partition(), meta.offset(), record.key(),
-                record.value().rawValue());
-        AgentEvent event = record.value().event();
+                record.value().rawValue(), record.headers());
         try {
-            validate(record.key(), record.value(), event);
-            accept(event, source, now);
+            if (errors.refusals(meta.topic(), meta.partition(), meta.offset()) > 0) {
+                throw new Rejection(RejectReason.WRITE_FAILED, "Kafka refused a record the router wrote for this"
+                        + " input; it is kept here in a small dead letter instead");
+            }
+            validator.validate(record.key(), record.value());
+            accept(record.value().event(), source, now);
         } catch (Rejection rejection) {
             reject(source, rejection, now);
         } catch (RuntimeException e) {
@@ -122,76 +126,10 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
         }
     }
 
-    private void validate(byte[] rawKey, IncomingEvent incoming, AgentEvent event) throws Rejection {
-        if (incoming.rawValue().length > config.maxEventBytes()) {
-            throw new Rejection(RejectReason.OVERSIZED, "record of " + incoming.rawValue().length
-                    + " bytes exceeds ROUTER_MAX_EVENT_BYTES " + config.maxEventBytes());
-        }
-        requireId("eventId", event.getEventId());
-        requireId("userId", event.getUserId());
-        requireId("threadId", event.getThreadId());
-        requireId("runId", event.getRunId());
-        String key = utf8(rawKey);
-        if (!event.getUserId().equals(key)) {
-            throw new Rejection(RejectReason.KEY_USER_MISMATCH, key == null
-                    ? "record key is missing or not UTF-8 but the event's userId is '" + event.getUserId() + "'"
-                    : "record key '" + key + "' is not the event's userId '" + event.getUserId() + "'");
-        }
-        EventType type = EventType.fromWireName(event.getType()).orElseThrow(() -> new Rejection(
-                RejectReason.UNKNOWN_TYPE, "unknown event type '" + event.getType() + "' (known: "
-                        + List.of(EventType.values()) + ")"));
-        if (event.getSeq() < 0) {
-            throw new Rejection(RejectReason.INVALID_SEQ, "seq " + event.getSeq() + " is negative");
-        }
-        if ((type == EventType.AGENT_STARTED) != (event.getSeq() == 0)) {
-            throw new Rejection(RejectReason.INVALID_SEQ, type == EventType.AGENT_STARTED
-                    ? "agent_started has seq " + event.getSeq() + "; it must be 0"
-                    : event.getType() + " has seq 0, which belongs to agent_started");
-        }
-        String missing = switch (type) {
-            case AGENT_STARTED -> null;
-            case AGENT_THINKING -> event.getThinking() == null ? "thinking" : null;
-            case AGENT_MESSAGE_DELTA -> event.getMessageDelta() == null ? "messageDelta" : null;
-            case TOOL_EXECUTING -> event.getToolCall() == null ? "toolCall" : blank(event.getToolCallId());
-            case TOOL_COMPLETED -> event.getToolResult() == null ? "toolResult" : blank(event.getToolCallId());
-            case AGENT_COMPLETED -> event.getCompleted() == null ? "completed" : null;
-            case AGENT_FAILED -> event.getFailed() == null ? "failed" : null;
-        };
-        if (missing != null) {
-            throw new Rejection(RejectReason.MISSING_PAYLOAD, event.getType() + " needs " + missing);
-        }
-    }
-
-    private static String blank(String toolCallId) {
-        return toolCallId == null || toolCallId.isBlank() ? "toolCallId" : null;
-    }
-
-    private static void requireId(String name, String value) throws Rejection {
-        if (value == null || value.isBlank()) {
-            throw new Rejection(RejectReason.MISSING_FIELD, name + " is blank");
-        }
-        if (value.length() > MAX_ID_LENGTH) {
-            throw new Rejection(RejectReason.INVALID_FIELD, name + " has " + value.length()
-                    + " characters; at most " + MAX_ID_LENGTH + " are allowed");
-        }
-    }
-
-    private static String utf8(byte[] bytes) {
-        if (bytes == null) {
-            return null;
-        }
-        try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
-        } catch (CharacterCodingException e) {
-            return null;
-        }
-    }
-
     private void accept(AgentEvent event, Source source, long now) throws Rejection {
         Bytes runKey = RunState.runKey(event.getUserId(), event.getRunId());
         RunState stored = load(runKey);
-        RunState state = stored == null ? RunState.startedBy(event) : stored;
+        RunState state = stored == null ? newRun(event) : stored;
         if (!state.threadId.equals(event.getThreadId())) {
             throw new Rejection(RejectReason.THREAD_MISMATCH, "event of run '" + event.getRunId() + "' names thread '"
                     + event.getThreadId() + "' but the run belongs to thread '" + state.threadId + "'");
@@ -227,17 +165,58 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
                 metrics.dropped("duplicate_seq");
                 return;
             }
-            pending.put(pendingKey, new PendingEvent(source.partition(), source.offset(), now, source.rawKey(),
-                    source.rawValue(), event).encode());
+            byte[] held = new PendingEvent(source.partition(), source.offset(), now, source.rawKey(),
+                    source.rawValue(), event).encode();
+            pending.put(pendingKey, held);
             state.pendingCount++;
+            state.pendingBytes += held.length;
             if (state.waitingSinceMs == 0) {
                 state.waitingSinceMs = now;
             }
-            if (state.pendingCount > config.maxPendingPerRun()) {
+            if (state.pendingCount > limits.maxPendingPerRun() || state.pendingBytes > limits.maxPendingBytesPerRun()) {
                 giveUpWaiting(state, runKey, "BUFFER_FULL", now);
             }
         }
+        if (stored == null) {
+            changeOpenRuns(state.userId, +1);
+        }
         save(runKey, state);
+    }
+
+    /** The state of a run this event is the first of, unless its user has too many open runs or it is too large. */
+    private RunState newRun(AgentEvent event) throws Rejection {
+        int open = openRuns(event.getUserId());
+        if (open >= limits.maxOpenRunsPerUser()) {
+            throw new Rejection(RejectReason.TOO_MANY_OPEN_RUNS, "user " + DeadLetters.quote(event.getUserId())
+                    + " already has " + open + " runs that have not ended (ROUTER_MAX_OPEN_RUNS_PER_USER "
+                    + limits.maxOpenRunsPerUser() + "); run " + DeadLetters.quote(event.getRunId()) + " is refused");
+        }
+        RunState state = RunState.startedBy(event);
+        if (state.encodedSize() > limits.maxRunStateBytes()) {
+            throw new Rejection(RejectReason.STATE_TOO_LARGE, "run " + DeadLetters.quote(event.getRunId())
+                    + " would need " + state.encodedSize() + " bytes of state; ROUTER_MAX_RUN_STATE_BYTES is "
+                    + limits.maxRunStateBytes());
+        }
+        return state;
+    }
+
+    private int openRuns(String userId) {
+        byte[] count = openRuns.get(userKey(userId));
+        return count == null ? 0 : ByteBuffer.wrap(count).getInt();
+    }
+
+    /** Counts a run of {@code userId} opened (+1) or ended (-1); a count of zero is not stored. */
+    private void changeOpenRuns(String userId, int delta) {
+        int count = Math.max(0, openRuns(userId) + delta);
+        if (count == 0) {
+            openRuns.delete(userKey(userId));
+        } else {
+            openRuns.put(userKey(userId), ByteBuffer.allocate(4).putInt(count).array());
+        }
+    }
+
+    private static Bytes userKey(String userId) {
+        return Bytes.wrap(userId.getBytes(StandardCharsets.UTF_8));
     }
 
     private RunState load(Bytes runKey) {
@@ -248,14 +227,15 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
                 return null;
             }
             state = RunState.decode(stored);
-            recentStates.put(runKey, state);
+            recentStates.put(runKey, state, stored.length);
         }
         return state;
     }
 
     private void save(Bytes runKey, RunState state) {
-        runs.put(runKey, state.encode());
-        recentStates.put(runKey, state);
+        byte[] encoded = state.encode();
+        runs.put(runKey, encoded);
+        recentStates.put(runKey, state, encoded.length);
         deadlines.set(runKey, nextDeadline(state));
     }
 
@@ -273,9 +253,9 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
 
     /** Emits {@code event}, the run's next seq, or rejects it for breaking a rule of the run's lifecycle. */
     private void emit(RunState state, Bytes runKey, AgentEvent event, Source source, long now) {
-        String problem = transitionProblem(state, event);
+        Rejection problem = transitionProblem(state, event);
         if (problem != null) {
-            reject(source, new Rejection(RejectReason.INVALID_TRANSITION, problem), now);
+            reject(source, problem, now);
             emitGap(state, event.getSeq(), event.getSeq(), "REJECTED", 0, now);
             return;
         }
@@ -296,29 +276,46 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
             state.terminalSeq = event.getSeq();
             state.endedAtMs = now;
             rejectAllPending(state, runKey, now);
+            changeOpenRuns(state.userId, -1);
         }
     }
 
-    private static String transitionProblem(RunState state, AgentEvent event) {
+    /** Why {@code event} may not follow what its run did so far, or null. */
+    private Rejection transitionProblem(RunState state, AgentEvent event) {
         // after a gap the tool_executing may have been among the missing events: the result is still the user's,
         // so it is delivered rather than thrown away with the gap
         if (EventType.TOOL_COMPLETED.wireName().equals(event.getType())
                 && !state.openToolCalls.contains(event.getToolCallId()) && state.gaps.isEmpty()) {
-            return "tool_completed (seq " + event.getSeq() + ") for tool call '" + event.getToolCallId()
-                    + "', which is not executing in run '" + event.getRunId() + "' (executing: "
-                    + state.openToolCalls + ")";
+            return new Rejection(RejectReason.INVALID_TRANSITION, "tool_completed (seq " + event.getSeq()
+                    + ") for tool call " + DeadLetters.quote(event.getToolCallId()) + ", which is not executing in run "
+                    + DeadLetters.quote(event.getRunId()) + " (executing: " + DeadLetters.quoteAll(state.openToolCalls) + ")");
         }
-        if (EventType.TOOL_EXECUTING.wireName().equals(event.getType())
-                && state.openToolCalls.contains(event.getToolCallId())) {
-            return "tool_executing (seq " + event.getSeq() + ") for tool call '" + event.getToolCallId()
-                    + "', which is already executing in run '" + event.getRunId() + "'";
+        if (!EventType.TOOL_EXECUTING.wireName().equals(event.getType())) {
+            return null;
+        }
+        if (state.openToolCalls.contains(event.getToolCallId())) {
+            return new Rejection(RejectReason.INVALID_TRANSITION, "tool_executing (seq " + event.getSeq()
+                    + ") for tool call " + DeadLetters.quote(event.getToolCallId())
+                    + ", which is already executing in run " + DeadLetters.quote(event.getRunId()));
+        }
+        if (state.openToolCalls.size() >= limits.maxOpenCallsPerRun()) {
+            return new Rejection(RejectReason.TOO_MANY_OPEN_CALLS, "tool_executing (seq " + event.getSeq()
+                    + ") of run " + DeadLetters.quote(event.getRunId()) + " while " + state.openToolCalls.size()
+                    + " calls are executing (ROUTER_MAX_OPEN_CALLS_PER_RUN " + limits.maxOpenCallsPerRun() + ")");
+        }
+        long size = state.encodedSize() + RunState.text(event.getToolCallId());
+        if (size > limits.maxRunStateBytes()) {
+            return new Rejection(RejectReason.STATE_TOO_LARGE, "tool_executing (seq " + event.getSeq() + ") of run "
+                    + DeadLetters.quote(event.getRunId()) + " would make its state " + size
+                    + " bytes (ROUTER_MAX_RUN_STATE_BYTES " + limits.maxRunStateBytes() + ")");
         }
         return null;
     }
 
     private void forwardOrdered(OrderedEvent ordered, AgentEvent event, long now) {
         RecordHeaders headers = new RecordHeaders();
-        if (event != null && event.getTraceId() != null && event.getSpanId() != null) {
+        if (event != null && event.getTraceId() != null && event.getSpanId() != null
+                && TRACE_ID.matcher(event.getTraceId()).matches() && SPAN_ID.matcher(event.getSpanId()).matches()) {
             headers.add("traceparent", ("00-" + event.getTraceId() + "-" + event.getSpanId() + "-01")
                     .getBytes(StandardCharsets.US_ASCII));
         }
@@ -345,9 +342,10 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
             }
             pending.delete(key);
             state.pendingCount--;
+            state.pendingBytes = Math.max(0, state.pendingBytes - bytes.length);
             PendingEvent held = PendingEvent.decode(bytes);
             emit(state, runKey, held.event(), new Source(config.topics().events(), held.partition(), held.offset(),
-                    held.rawKey(), held.rawValue()), now);
+                    held.rawKey(), held.rawValue(), null), now);
         }
         state.waitingSinceMs = state.pendingCount > 0 ? now : 0;
     }
@@ -357,6 +355,7 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
         Long first = firstPendingSeq(runKey);
         if (first == null) {
             state.pendingCount = 0;
+            state.pendingBytes = 0;
             state.waitingSinceMs = 0;
             return;
         }
@@ -385,18 +384,30 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
             pending.delete(entry.key);
             PendingEvent event = PendingEvent.decode(entry.value);
             reject(new Source(config.topics().events(), event.partition(), event.offset(), event.rawKey(),
-                    event.rawValue()), new Rejection(RejectReason.AFTER_TERMINAL, event.event().getType() + " (seq "
-                    + event.event().getSeq() + ") of run '" + state.runId + "' comes after its terminal event (seq "
-                    + state.terminalSeq + ")"), now);
+                    event.rawValue(), null), new Rejection(RejectReason.AFTER_TERMINAL, event.event().getType()
+                    + " (seq " + event.event().getSeq() + ") of run " + DeadLetters.quote(state.runId)
+                    + " comes after its terminal event (seq " + state.terminalSeq + ")"), now);
         }
         state.pendingCount = 0;
+        state.pendingBytes = 0;
         state.waitingSinceMs = 0;
     }
 
+    /**
+     * Sends the input to the dead-letter sink, bounded; an input whose output Kafka refused before goes as a small
+     * dead letter, and after {@value #MAX_REFUSALS} refusals it is given up on (counted, never retried for ever).
+     */
     private void reject(Source source, Rejection rejection, long now) {
-        context.forward(new Record<>(source.rawKey(), source.rawValue(), now, DeadLetters.headers(rejection.reason,
-                rejection.getMessage(), source.topic(), source.partition(), source.offset(), now)), DLQ_SINK);
-        metrics.rejected(rejection.reason);
+        int refusals = errors.refusals(source.topic(), source.partition(), source.offset());
+        if (refusals >= MAX_REFUSALS) {
+            metrics.writeFailed(RouterMetrics.WriteFailure.OTHER);
+            return;
+        }
+        DeadLetters.Letter letter = DeadLetters.build(source.rawKey(), source.rawValue(), source.headers(),
+                DeadLetters.Cause.of(rejection.reason(), rejection.getMessage()), source.origin(), now,
+                refusals > 0 ? RouterLimits.MIN_DEAD_LETTER_BYTES : limits.maxDeadLetterBytes());
+        context.forward(new Record<>(letter.key(), letter.value(), now, letter.headers()), DLQ_SINK);
+        metrics.rejected(rejection.reason());
     }
 
     // ---------------------------------------------------------------- time
@@ -417,7 +428,7 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
      */
     private void sweepDue(long now) {
         long readUpTo = Math.min(now, progress.caughtUpAt(partition));
-        for (Bytes runKey : deadlines.due(now)) {
+        for (Bytes runKey : deadlines.due(now, limits.maxSweepRuns())) {
             RunState state = load(runKey);
             if (state == null) {
                 continue;

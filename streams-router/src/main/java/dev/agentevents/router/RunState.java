@@ -26,7 +26,7 @@ import org.apache.kafka.common.utils.Bytes;
  */
 final class RunState {
 
-    private static final byte VERSION = 1;
+    private static final byte VERSION = 2;
     private static final int RECENT_IDS = 16;
     private static final int REMEMBERED_GAPS = 16;
     private static final HexFormat HEX = HexFormat.of();
@@ -45,6 +45,7 @@ final class RunState {
     long lastEventAtMs;
     long waitingSinceMs;
     int pendingCount;
+    long pendingBytes;
     long startEventIdHash;
     final Set<String> openToolCalls = new LinkedHashSet<>();
     final List<Long> recentEventIdHashes = new ArrayList<>();
@@ -144,6 +145,7 @@ final class RunState {
             out.writeLong(lastEventAtMs);
             out.writeLong(waitingSinceMs);
             out.writeInt(pendingCount);
+            out.writeLong(pendingBytes);
             out.writeLong(startEventIdHash);
             out.writeInt(openToolCalls.size());
             for (String id : openToolCalls) {
@@ -164,12 +166,29 @@ final class RunState {
         return buffer.toByteArray();
     }
 
+    /** The size of {@link #encode()}'s result, without encoding. */
+    long encodedSize() {
+        long size = 1 + text(userId) + text(runId) + text(threadId) + text(parentRunId) + text(traceId)
+                + text(agent.getId()) + text(agent.getName()) + text(agent.getVersion()) + text(agent.getModel())
+                + 8 + 32 + 1 + 8 + 8 + 8 + 8 + 4 + 8 + 8 + 4 + 4 + 8L * recentEventIdHashes.size() + 4
+                + 16L * gaps.size();
+        for (String id : openToolCalls) {
+            size += text(id);
+        }
+        return size;
+    }
+
+    /** The encoded size of {@code value} as {@link #text(DataOutputStream, String)} writes it. */
+    static long text(String value) {
+        return 4 + (value == null ? 0 : EventValidator.utf8Length(value));
+    }
+
     static RunState decode(byte[] bytes) {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
             byte version = in.readByte();
-            if (version != VERSION) {
+            if (version != VERSION && version != 1) {
                 throw new IllegalStateException("run state of version " + version + " is not readable by this router"
-                        + " (reads version " + VERSION + ")");
+                        + " (reads versions 1 and " + VERSION + ")");
             }
             String userId = text(in);
             String runId = text(in);
@@ -189,6 +208,7 @@ final class RunState {
             state.lastEventAtMs = in.readLong();
             state.waitingSinceMs = in.readLong();
             state.pendingCount = in.readInt();
+            state.pendingBytes = version == 1 ? 0 : in.readLong(); // version 1 did not count held bytes
             state.startEventIdHash = in.readLong();
             int open = in.readInt();
             for (int i = 0; i < open; i++) {

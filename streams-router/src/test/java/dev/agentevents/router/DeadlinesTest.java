@@ -19,9 +19,9 @@ class DeadlinesTest {
         deadlines.set(run("b"), 200);
         deadlines.set(run("d"), 200);
 
-        assertThat(deadlines.due(99)).isEmpty();
-        assertThat(deadlines.due(200)).containsExactly(run("a"), run("b"), run("d"));
-        assertThat(deadlines.due(250)).isEmpty();
+        assertThat(deadlines.due(99, Integer.MAX_VALUE)).isEmpty();
+        assertThat(deadlines.due(200, Integer.MAX_VALUE)).containsExactly(run("a"), run("b"), run("d"));
+        assertThat(deadlines.due(250, Integer.MAX_VALUE)).isEmpty();
         assertThat(deadlines.size()).isEqualTo(1);
     }
 
@@ -34,10 +34,10 @@ class DeadlinesTest {
         deadlines.set(run("b"), 50);
 
         assertThat(deadlines.size()).isEqualTo(2);
-        assertThat(deadlines.due(400)).containsExactly(run("b"));
-        assertThat(deadlines.due(500)).containsExactly(run("a"));
+        assertThat(deadlines.due(400, Integer.MAX_VALUE)).containsExactly(run("b"));
+        assertThat(deadlines.due(500, Integer.MAX_VALUE)).containsExactly(run("a"));
         deadlines.set(run("e"), 1);
         deadlines.clear();
-        assertThat(deadlines.due(Long.MAX_VALUE)).isEmpty();
+        assertThat(deadlines.due(Long.MAX_VALUE, Integer.MAX_VALUE)).isEmpty();
     }
 }

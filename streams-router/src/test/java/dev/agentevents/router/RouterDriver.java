@@ -32,6 +32,7 @@ final class RouterDriver implements AutoCloseable {
 
     final RouterConfig config;
     final RouterMetrics metrics = RouterMetrics.discarding();
+    final RouterErrors errors;
     final TopologyTestDriver driver;
     final TestInputTopic<byte[], byte[]> input;
     final TestOutputTopic<String, OrderedEvent> ordered;
@@ -62,8 +63,9 @@ final class RouterDriver implements AutoCloseable {
         config = RouterConfig.fromEnv(env);
         registry = new SchemaRegistryClient(stack.registryUrl());
         Properties props = config.streamsProperties();
-        props.put(RouterMetrics.CONFIG_KEY, metrics);
-        driver = new TopologyTestDriver(RouterTopology.build(config, metrics, progress), props, START);
+        errors = RouterErrors.of(config, metrics);
+        props.put(RouterErrors.CONFIG_KEY, errors);
+        driver = new TopologyTestDriver(RouterTopology.build(config, registry, errors, progress), props, START);
         input = driver.createInputTopic(config.topics().events(), new ByteArraySerializer(), new ByteArraySerializer());
         AvroDeserializer<OrderedEvent> orderedDeserializer = AvroDeserializer.specific(registry, OrderedEvent.class);
         ordered = driver.createOutputTopic(config.topics().ordered(), new StringDeserializer(), orderedDeserializer);
@@ -114,6 +116,10 @@ final class RouterDriver implements AutoCloseable {
 
     KeyValueStore<Bytes, byte[]> runs() {
         return driver.getKeyValueStore(RunSequencer.RUNS_STORE);
+    }
+
+    KeyValueStore<Bytes, byte[]> openRuns() {
+        return driver.getKeyValueStore(RunSequencer.OPEN_RUNS_STORE);
     }
 
     KeyValueStore<Bytes, byte[]> pending() {

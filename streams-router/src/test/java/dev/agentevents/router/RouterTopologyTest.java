@@ -152,7 +152,7 @@ class RouterTopologyTest {
                 .setThinking(new dev.agentevents.event.Thinking("x")).build());
 
         assertThat(router.deadLetters()).extracting(RouterDriver::code).containsExactly("MISSING_FIELD",
-                "UNKNOWN_TYPE", "INVALID_SEQ", "MISSING_PAYLOAD", "MISSING_PAYLOAD", "INVALID_FIELD", "INVALID_SEQ",
+                "UNKNOWN_TYPE", "INVALID_SEQ", "MISSING_PAYLOAD", "MISSING_PAYLOAD", "ID_TOO_LONG", "INVALID_SEQ",
                 "INVALID_SEQ", "THREAD_MISMATCH");
         assertThat(seqs(router.ordered())).containsExactly(0L);
     }
