@@ -13,8 +13,9 @@ import org.apache.kafka.common.header.Headers;
 
 /**
  * One record as replay sees it, decoded with its own writer schema: an ordered record (event or gap, with its hash
- * chain), a plain event, a dead letter (its reason headers, and the original value decoded if it can be), or
- * bytes that could not be decoded — which are reported, never skipped silently.
+ * chain), a plain event, a dead letter (its reason headers, the original key and value sizes and hashes, and the
+ * original value decoded if it can be — not when the router stored only a prefix of it), or bytes that could not be
+ * decoded — which are reported, never skipped silently.
  */
 record Decoded(String topic, int partition, long offset, Instant timestamp, String key, String kind,
                GenericRecord ordered, GenericRecord event, GenericRecord gap, String error, Headers headers,
@@ -25,13 +26,19 @@ record Decoded(String topic, int partition, long offset, Instant timestamp, Stri
         Instant timestamp = Instant.ofEpochMilli(record.timestamp());
         boolean deadLetter = record.headers().lastHeader(DeadLetterHeaders.CODE) != null
                 || record.headers().lastHeader(DeadLetterHeaders.EXCEPTION) != null;
-        GenericRecord decoded;
+        GenericRecord decoded = null;
         String error = null;
-        try {
-            decoded = decoder.deserialize(record.topic(), record.value());
-        } catch (RuntimeException e) {
-            decoded = null;
-            error = e.getMessage();
+        String truncated = DeadLetterHeaders.text(record.headers(), DeadLetterHeaders.TRUNCATED).orElse("false");
+        if (deadLetter && truncated.equals("true")) {
+            error = "the dead letter holds only the first " + (record.value() == null ? 0 : record.value().length)
+                    + " of " + DeadLetterHeaders.text(record.headers(), DeadLetterHeaders.VALUE_SIZE).orElse("?")
+                    + " bytes of the value";
+        } else {
+            try {
+                decoded = decoder.deserialize(record.topic(), record.value());
+            } catch (RuntimeException e) {
+                error = e.getMessage();
+            }
         }
         String kind;
         GenericRecord ordered = null;
@@ -102,6 +109,16 @@ record Decoded(String topic, int partition, long offset, Instant timestamp, Stri
         return DeadLetterHeaders.text(headers, name).orElse(null);
     }
 
+    /** A dead-letter header holding a number, or null when absent or not a number. */
+    private Long number(String header) {
+        try {
+            String value = deadLetterHeader(header);
+            return value == null ? null : Long.valueOf(value.trim());
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
     /** The record as one JSON object, the JSON Lines output. */
     ObjectNode toJson() {
         ObjectNode json = EventJson.MAPPER.createObjectNode();
@@ -130,7 +147,18 @@ record Decoded(String topic, int partition, long offset, Instant timestamp, Stri
                     .put("sourceTopic", deadLetterHeader(DeadLetterHeaders.TOPIC))
                     .put("sourcePartition", deadLetterHeader(DeadLetterHeaders.PARTITION))
                     .put("sourceOffset", deadLetterHeader(DeadLetterHeaders.OFFSET))
-                    .put("time", deadLetterHeader(DeadLetterHeaders.TIME));
+                    .put("time", deadLetterHeader(DeadLetterHeaders.TIME))
+                    .put("truncated", "true".equals(deadLetterHeader(DeadLetterHeaders.TRUNCATED)));
+            if (deadLetterHeader(DeadLetterHeaders.VALUE_SIZE) != null) {
+                ObjectNode original = reason.putObject("original");
+                original.put("keySize", number(DeadLetterHeaders.KEY_SIZE))
+                        .put("keySha256", deadLetterHeader(DeadLetterHeaders.KEY_SHA256))
+                        .put("valueSize", number(DeadLetterHeaders.VALUE_SIZE))
+                        .put("valueSha256", deadLetterHeader(DeadLetterHeaders.VALUE_SHA256));
+                if (deadLetterHeader(DeadLetterHeaders.HEADERS_DROPPED) != null) {
+                    original.put("headersDropped", number(DeadLetterHeaders.HEADERS_DROPPED));
+                }
+            }
         }
         if (error != null) {
             json.put("decodeError", error);

@@ -330,6 +330,32 @@ class ReplayTest {
     }
 
     @Test
+    void shouldShowATruncatedDeadLetterWithItsOriginalSizesAndHashes() throws Exception {
+        RecordHeaders headers = new RecordHeaders();
+        headers.add(DeadLetterHeaders.CODE, "OVERSIZED".getBytes(StandardCharsets.UTF_8));
+        headers.add(DeadLetterHeaders.KEY_SIZE, "5".getBytes(StandardCharsets.UTF_8));
+        headers.add(DeadLetterHeaders.KEY_SHA256, "aa".repeat(32).getBytes(StandardCharsets.UTF_8));
+        headers.add(DeadLetterHeaders.VALUE_SIZE, "5000000".getBytes(StandardCharsets.UTF_8));
+        headers.add(DeadLetterHeaders.VALUE_SHA256, "bb".repeat(32).getBytes(StandardCharsets.UTF_8));
+        headers.add(DeadLetterHeaders.HEADERS_DROPPED, "3".getBytes(StandardCharsets.UTF_8));
+        headers.add(DeadLetterHeaders.TRUNCATED, "true".getBytes(StandardCharsets.UTF_8));
+        producer.send(new ProducerRecord<>(topics.deadLetters(), null, "carol".getBytes(StandardCharsets.UTF_8),
+                new byte[] {0, 0, 0, 0, 1, 2}, headers)).get();
+
+        Result result = replay("--topic", "dlq");
+
+        JsonNode letter = result.lines().get(0);
+        assertThat(letter.path("error").path("truncated").asBoolean()).isTrue();
+        JsonNode original = letter.path("error").path("original");
+        assertThat(original.path("keySize").asLong()).isEqualTo(5);
+        assertThat(original.path("valueSize").asLong()).isEqualTo(5_000_000);
+        assertThat(original.path("valueSha256").asText()).isEqualTo("bb".repeat(32));
+        assertThat(original.path("headersDropped").asInt()).isEqualTo(3);
+        assertThat(letter.path("decodeError").asText())
+                .isEqualTo("the dead letter holds only the first 6 of 5000000 bytes of the value");
+    }
+
+    @Test
     void shouldWriteCsvWithHeaderAndQuotedCells(@TempDir Path dir) throws Exception {
         writeOrdered(run("jo", "run-j", T0));
         Path file = dir.resolve("out.csv");

@@ -36,9 +36,14 @@ public final class RouterApp implements AutoCloseable {
     private final KafkaStreamsMetrics streamsMetrics;
     private final OpsServer ops;
     private final InputProgress.Monitor progress;
+    private final RouterConfig config;
+    private final RouterMetrics metrics;
 
-    private RouterApp(KafkaStreams streams, PrometheusMeterRegistry registry, KafkaStreamsMetrics streamsMetrics,
-                      OpsServer ops, InputProgress.Monitor progress) {
+    private RouterApp(RouterConfig config, RouterMetrics metrics, KafkaStreams streams,
+                      PrometheusMeterRegistry registry, KafkaStreamsMetrics streamsMetrics, OpsServer ops,
+                      InputProgress.Monitor progress) {
+        this.config = config;
+        this.metrics = metrics;
         this.progress = progress;
         this.streams = streams;
         this.registry = registry;
@@ -87,7 +92,7 @@ public final class RouterApp implements AutoCloseable {
                     + state + "\",\"activeTasks\":" + activeTasks + "}");
         });
         streams.start();
-        return new RouterApp(streams, registry, streamsMetrics, ops, progress);
+        return new RouterApp(config, metrics, streams, registry, streamsMetrics, ops, progress);
     }
 
     /**
@@ -115,6 +120,14 @@ public final class RouterApp implements AutoCloseable {
                 throw new IllegalStateException("interrupted while registering the ordered topic's schema", e);
             }
         }
+    }
+
+    public RouterConfig config() {
+        return config;
+    }
+
+    RouterMetrics metrics() {
+        return metrics;
     }
 
     public KafkaStreams.State state() {
