@@ -1,5 +1,7 @@
 package dev.agentevents.fanout;
 
+import dev.agentevents.schemas.AvroDeserializer;
+import dev.agentevents.schemas.SchemaRegistryClient;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -19,11 +21,13 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import org.apache.avro.generic.GenericRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One running fanout node: its {@link PartitionFeed} (one Kafka consumer in the group of all nodes) and one
+ * One running fanout node: its {@link PartitionFeed} (one Kafka consumer in the group of all nodes) filling the
+ * {@link SubscriberRegistry}, the {@link OwnerDirectory} and {@link CatchUpReader} beside it, and one
  * {@link FanoutVerticle} per event loop, sharing the port. {@link #close} tells every client {@code moved}, leaves
  * the group so the other nodes take over at once, and stops.
  */
@@ -34,22 +38,28 @@ public final class FanoutNode implements AutoCloseable {
     private final FanoutConfig config;
     private final Vertx vertx;
     private final PartitionFeed feed;
+    private final SubscriberRegistry subscribers;
+    private final OwnerDirectory owners;
+    private final CatchUpReader catchUp;
     private final TokenVerifier tokens;
     private final PrometheusMeterRegistry registry;
     private final List<FanoutVerticle> verticles;
     private final int port;
     private final String advertisedUrl;
 
-    private FanoutNode(FanoutConfig config, Vertx vertx, PartitionFeed feed, TokenVerifier tokens,
-                       PrometheusMeterRegistry registry, List<FanoutVerticle> verticles, int port, String url) {
+    private FanoutNode(FanoutConfig config, Vertx vertx, FanoutVerticle.Shared shared,
+                       PrometheusMeterRegistry registry, List<FanoutVerticle> verticles) {
         this.config = config;
         this.vertx = vertx;
-        this.feed = feed;
-        this.tokens = tokens;
+        this.feed = shared.feed();
+        this.subscribers = shared.registry();
+        this.owners = shared.owners();
+        this.catchUp = shared.catchUp();
+        this.tokens = shared.tokens();
         this.registry = registry;
         this.verticles = verticles;
-        this.port = port;
-        this.advertisedUrl = url;
+        this.port = shared.port();
+        this.advertisedUrl = shared.advertisedUrl();
     }
 
     /** Starts the node; returns once it listens and its consumer has joined the group. */
@@ -64,20 +74,25 @@ public final class FanoutNode implements AutoCloseable {
         new JvmGcMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         FanoutMetrics metrics = new FanoutMetrics(registry);
+        OwnerDirectory owners = new OwnerDirectory(config);
+        SubscriberRegistry subscribers = new SubscriberRegistry(config, metrics);
+        AvroDeserializer<GenericRecord> decoder = AvroDeserializer.generic(new SchemaRegistryClient(config.registryUrl()));
+        String clientId = OwnerDirectory.clientId(config.nodeId(), url);
+        CatchUpReader catchUp = new CatchUpReader(config, metrics, decoder, clientId);
         PartitionFeed feed = null;
         try {
             TokenVerifier tokens = TokenVerifier.create(vertx, config);
-            feed = new PartitionFeed(config, metrics, url);
+            feed = new PartitionFeed(config, metrics, subscribers, owners, decoder, clientId);
             feed.start();
-            String script = resource("webroot/agent-events-client.js");
+            FanoutVerticle.Shared shared = new FanoutVerticle.Shared(config, port, feed, subscribers, owners, catchUp,
+                    tokens, metrics, url, resource("webroot/agent-events-client.js"));
             List<FanoutVerticle> verticles = new CopyOnWriteArrayList<>();
-            PartitionFeed started = feed;
             vertx.deployVerticle(() -> {
-                FanoutVerticle verticle = new FanoutVerticle(config, port, url, started, tokens, metrics, script);
+                FanoutVerticle verticle = new FanoutVerticle(shared);
                 verticles.add(verticle);
                 return verticle;
             }, new DeploymentOptions().setInstances(loops)).await(30, TimeUnit.SECONDS);
-            FanoutNode node = new FanoutNode(config, vertx, feed, tokens, registry, verticles, port, url);
+            FanoutNode node = new FanoutNode(config, vertx, shared, registry, verticles);
             LOG.info("fanout node {} serving http://{}:{}/ ({} event loops), advertised as {}", config.nodeId(),
                     config.host(), port, loops, url);
             return node;
@@ -85,6 +100,8 @@ public final class FanoutNode implements AutoCloseable {
             if (feed != null) {
                 feed.close();
             }
+            catchUp.close();
+            owners.close();
             vertx.close();
             throw new IllegalStateException("fanout node did not start: " + e.getMessage(), e);
         }
@@ -128,7 +145,7 @@ public final class FanoutNode implements AutoCloseable {
     }
 
     public Set<Integer> ownedPartitions() {
-        return feed.ownedPartitions();
+        return subscribers.ownedPartitions();
     }
 
     /** The partition of {@code userId}'s events. */
@@ -140,7 +157,7 @@ public final class FanoutNode implements AutoCloseable {
     public boolean awaitPartitions(int minimum, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            if (feed.isReady() && feed.ownedPartitions().size() >= minimum) {
+            if (feed.isReady() && subscribers.ownedPartitions().size() >= minimum) {
                 return true;
             }
             Thread.sleep(50);
@@ -170,6 +187,8 @@ public final class FanoutNode implements AutoCloseable {
     @Override
     public void close() {
         feed.close();
+        catchUp.close();
+        owners.close();
         try {
             vertx.close().await(15, TimeUnit.SECONDS);
         } catch (Exception e) {

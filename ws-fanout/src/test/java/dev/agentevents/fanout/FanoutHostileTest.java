@@ -128,7 +128,7 @@ class FanoutHostileTest {
 
             assertThat(total).isEqualTo(5_000);
             awaitNoConnections(node);
-            assertThat(instances(FanoutVerticle.class.getName() + "$Connection")).isZero();
+            assertThat(instances(Connections.Connection.class.getName())).isZero();
             assertThat(instances(Subscriber.class.getName())).isZero();
             long heapAfter = settledHeap();
             assertThat(heapAfter - heapBefore).as("heap growth after 5,000 connections (bytes)")

@@ -1,0 +1,47 @@
+package dev.agentevents.fanout;
+
+/**
+ * What every new connection is sent first, whatever its transport: {@code welcome}, then what its resume position
+ * calls for (a {@code reset} for a position that cannot be served, the missed frames from memory or Kafka), then
+ * live frames; {@code moved} when the partition was handed over meanwhile.
+ */
+final class ConnectionStart {
+
+    private final FanoutConfig config;
+    private final SubscriberRegistry registry;
+    private final CatchUpReader catchUp;
+    private final FanoutMetrics metrics;
+
+    ConnectionStart(FanoutConfig config, SubscriberRegistry registry, CatchUpReader catchUp, FanoutMetrics metrics) {
+        this.config = config;
+        this.registry = registry;
+        this.catchUp = catchUp;
+        this.metrics = metrics;
+    }
+
+    void begin(Subscriber subscriber, ResumePosition resume) {
+        subscriber.onClosed(() -> registry.unregister(subscriber));
+        subscriber.control(Frame.welcome(subscriber.userId, subscriber.partition, config.nodeId(),
+                ResumePosition.describe(resume)));
+        Long offset = null;
+        if (resume != null && resume.problem() != null) {
+            subscriber.control(Frame.reset(resume.problem()));
+            metrics.resumed("reset");
+        } else if (resume != null && resume.partition() != subscriber.partition) {
+            subscriber.control(Frame.reset("resume position " + resume.partition() + ":" + resume.offset()
+                    + " is not in partition " + subscriber.partition + ", where your events are"));
+            metrics.resumed("reset");
+        } else if (resume != null) {
+            offset = resume.offset();
+        }
+        SubscriberRegistry.Start start = registry.register(subscriber, offset);
+        if (start instanceof SubscriberRegistry.NotOwned) {
+            metrics.moved("rebalance");
+            subscriber.closeAfter(Frame.moved(null), Subscriber.MOVED, "moved");
+        } else if (start instanceof SubscriberRegistry.FromKafka range) {
+            catchUp.catchUp(subscriber, range);
+        } else if (start instanceof SubscriberRegistry.Live live && offset != null) {
+            metrics.resumed(live.source());
+        }
+    }
+}
