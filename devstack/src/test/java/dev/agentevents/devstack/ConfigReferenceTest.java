@@ -19,8 +19,8 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The README's configuration reference lists exactly the variables each config record reads: a variable added,
- * renamed or dropped in code without the README (or the other way round) fails here.
+ * The configuration reference ({@code docs/configuration.md}) lists exactly the variables each config record reads:
+ * a variable added, renamed or dropped in code without the reference (or the other way round) fails here.
  */
 class ConfigReferenceTest {
 
@@ -29,7 +29,7 @@ class ConfigReferenceTest {
             "SCHEMA_REGISTRY_URL", "http://registry:8081",
             "FANOUT_JWT_HS256_SECRET", "a-secret-long-enough-for-the-hs256-check-0123");
 
-    private final String readme = Files.readString(Path.of("..", "README.md"));
+    private final String readme = Files.readString(Path.of("..", "docs", "configuration.md"));
 
     ConfigReferenceTest() throws Exception {
     }
@@ -37,7 +37,7 @@ class ConfigReferenceTest {
     /** The backticked names in the first column of the table under heading {@code heading}. */
     private Set<String> documented(String heading) {
         int start = readme.indexOf("\n" + heading + "\n");
-        assertThat(start).as("README has a section '%s'", heading).isPositive();
+        assertThat(start).as("docs/configuration.md has a section '%s'", heading).isPositive();
         int end = readme.indexOf("\n#", start + heading.length() + 2);
         String section = readme.substring(start, end < 0 ? readme.length() : end);
         Set<String> names = new LinkedHashSet<>();
@@ -56,28 +56,28 @@ class ConfigReferenceTest {
 
     @Test
     void shouldDocumentExactlyThePublishersVariables() {
-        assertThat(documented("### Publisher (the producer library and the simulator)"))
+        assertThat(documented("## Publisher (the producer library and the simulator)"))
                 .containsExactlyInAnyOrderElementsOf(read(PublisherConfig::from));
     }
 
     @Test
     void shouldDocumentExactlyTheRoutersVariables() {
-        assertThat(documented("### Router")).containsExactlyInAnyOrderElementsOf(read(RouterConfig::from));
+        assertThat(documented("## Router")).containsExactlyInAnyOrderElementsOf(read(RouterConfig::from));
     }
 
     @Test
     void shouldDocumentExactlyTheFanoutNodesVariables() {
-        assertThat(documented("### Fanout node")).containsExactlyInAnyOrderElementsOf(read(FanoutConfig::from));
+        assertThat(documented("## Fanout node")).containsExactlyInAnyOrderElementsOf(read(FanoutConfig::from));
     }
 
     @Test
     void shouldDocumentExactlyTheReplayToolsVariables() {
-        assertThat(documented("### Replay")).containsExactlyInAnyOrderElementsOf(read(ReplayConfig::from));
+        assertThat(documented("## Replay")).containsExactlyInAnyOrderElementsOf(read(ReplayConfig::from));
     }
 
     @Test
     void shouldDocumentExactlyTheRegistrysVariables() {
-        assertThat(documented("### Schema registry (embedded)"))
+        assertThat(documented("## Schema registry (embedded)"))
                 .containsExactlyInAnyOrderElementsOf(read(RegistryConfig::from));
     }
 }
