@@ -238,7 +238,7 @@ final class FaultRun {
     }
 
     /**
-     * The largest {@code router_input_behind_ms} of the routers that answer (-1 if none does): whether the routers
+     * The largest {@code router_input_behind_seconds} (in ms) of the routers that answer (-1 if none does): whether the routers
      * have read their input up to the present, or are still recovering from an earlier fault.
      */
     private long routersBehindMs(LocalCluster cluster) {
@@ -246,9 +246,9 @@ final class FaultRun {
         for (LocalCluster.Service service : cluster.services()) {
             if (service.name().startsWith("router-")) {
                 // a router that does not answer tells nothing
-                OptionalDouble behind = service.metric(http, "router_input_behind_ms");
+                OptionalDouble behind = service.metric(http, "router_input_behind_seconds");
                 if (behind.isPresent()) {
-                    worst = Math.max(worst, (long) behind.getAsDouble());
+                    worst = Math.max(worst, (long) (behind.getAsDouble() * 1000));
                 }
             }
         }

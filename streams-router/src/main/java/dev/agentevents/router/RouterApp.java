@@ -71,7 +71,8 @@ public final class RouterApp implements AutoCloseable {
                 Admin.create(config.kafka().asClientConfig()), config.topics().events(), config.applicationId(),
                 config.sweepInterval().compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofMillis(
                         Math.max(100, config.sweepInterval().toMillis())) : Duration.ofSeconds(1));
-        Gauge.builder("router.input.behind.ms", progress, p -> p.maxBehindMs(System.currentTimeMillis()))
+        Gauge.builder("router.input.behind.seconds", progress,
+                        p -> p.maxBehindMs(System.currentTimeMillis()) / 1000.0)
                 .description("how far behind the wall clock the input partition read least far is (the timeouts "
                         + "wait for it)").register(registry);
         KafkaStreams streams = new KafkaStreams(RouterTopology.build(config, schemaRegistry, errors, progress), props);

@@ -5,7 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.EnumMap;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Locale;
 
 /**
  * The router's own counters (Kafka Streams' metrics are bound next to them): events accepted, events rejected
@@ -15,6 +15,24 @@ import java.util.concurrent.ConcurrentHashMap;
  * these are rates to alert on.
  */
 public final class RouterMetrics {
+
+    /** A kind of duplicate the router dropped ({@code router_events_dropped_total{kind=…}}, lower case). */
+    enum Duplicate {
+        /** An eventId the run has seen. */
+        DUPLICATE_EVENT_ID,
+        /** A seq the run has delivered or holds already. */
+        DUPLICATE_SEQ
+    }
+
+    /** Why the router wrote a gap marker ({@code router_gaps_total{reason=…}}); also the marker's {@code reason}. */
+    enum GapReason {
+        /** The missing seqs did not arrive within ROUTER_GAP_TIMEOUT_MS. */
+        TIMEOUT,
+        /** More events were held than ROUTER_MAX_PENDING_PER_RUN or ROUTER_MAX_PENDING_BYTES_PER_RUN allow. */
+        BUFFER_FULL,
+        /** The event of this seq was rejected (it broke a rule of the run's lifecycle or a limit). */
+        REJECTED
+    }
 
     /** Why a record the router wrote was refused ({@code router_dead_letter_failures_total{reason=…}}). */
     enum WriteFailure {
@@ -32,8 +50,8 @@ public final class RouterMetrics {
     private final Counter threadReplacements;
     private final Map<WriteFailure, Counter> writeFailures = new EnumMap<>(WriteFailure.class);
     private final Map<RejectReason, Counter> rejected = new EnumMap<>(RejectReason.class);
-    private final Map<String, Counter> dropped = new ConcurrentHashMap<>();
-    private final Map<String, Counter> gaps = new ConcurrentHashMap<>();
+    private final Map<Duplicate, Counter> dropped = new EnumMap<>(Duplicate.class);
+    private final Map<GapReason, Counter> gaps = new EnumMap<>(GapReason.class);
 
     public RouterMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -47,6 +65,14 @@ public final class RouterMetrics {
             writeFailures.put(failure, Counter.builder("router.dead.letter.failures").tag("reason", failure.name())
                     .description("records the router wrote (ordered events, dead letters) that Kafka refused")
                     .register(registry));
+        }
+        for (Duplicate kind : Duplicate.values()) {
+            dropped.put(kind, Counter.builder("router.events.dropped").tag("kind", kind.name().toLowerCase(Locale.ROOT))
+                    .description("duplicates dropped").register(registry));
+        }
+        for (GapReason reason : GapReason.values()) {
+            gaps.put(reason, Counter.builder("router.gaps").tag("reason", reason.name())
+                    .description("gap markers written").register(registry));
         }
         for (RejectReason reason : RejectReason.values()) {
             rejected.put(reason, Counter.builder("router.events.rejected").tag("reason", reason.name())
@@ -71,14 +97,12 @@ public final class RouterMetrics {
         rejected.get(reason).increment();
     }
 
-    void dropped(String kind) {
-        dropped.computeIfAbsent(kind, k -> Counter.builder("router.events.dropped").tag("kind", k)
-                .description("duplicates dropped").register(registry)).increment();
+    void dropped(Duplicate kind) {
+        dropped.get(kind).increment();
     }
 
-    void gap(String reason) {
-        gaps.computeIfAbsent(reason, r -> Counter.builder("router.gaps").tag("reason", r)
-                .description("gap markers written").register(registry)).increment();
+    void gap(GapReason reason) {
+        gaps.get(reason).increment();
     }
 
     void abandoned() {

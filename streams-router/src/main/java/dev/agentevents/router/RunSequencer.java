@@ -5,6 +5,8 @@ import dev.agentevents.event.Failed;
 import dev.agentevents.event.Gap;
 import dev.agentevents.event.OrderedEvent;
 import dev.agentevents.event.SourcePosition;
+import dev.agentevents.router.RouterMetrics.Duplicate;
+import dev.agentevents.router.RouterMetrics.GapReason;
 import dev.agentevents.schemas.EventType;
 import dev.agentevents.schemas.OrderedRecords;
 import java.nio.ByteBuffer;
@@ -136,7 +138,7 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
         }
         long seq = event.getSeq();
         if (state.recentlySaw(event.getEventId())) {
-            metrics.dropped("duplicate_event_id");
+            metrics.dropped(Duplicate.DUPLICATE_EVENT_ID);
             return;
         }
         if (state.terminal && seq >= state.terminalSeq) {
@@ -152,7 +154,7 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
                 throw new Rejection(RejectReason.DUPLICATE_START, "run '" + event.getRunId()
                         + "' already started with another agent_started (event " + event.getEventId() + ")");
             }
-            metrics.dropped("duplicate_seq");
+            metrics.dropped(Duplicate.DUPLICATE_SEQ);
             return;
         }
         state.lastEventAtMs = now;
@@ -162,7 +164,7 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
         } else {
             Bytes pendingKey = RunState.pendingKey(runKey, seq);
             if (pending.get(pendingKey) != null) {
-                metrics.dropped("duplicate_seq");
+                metrics.dropped(Duplicate.DUPLICATE_SEQ);
                 return;
             }
             byte[] held = new PendingEvent(source.partition(), source.offset(), now, source.rawKey(),
@@ -174,7 +176,7 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
                 state.waitingSinceMs = now;
             }
             if (state.pendingCount > limits.maxPendingPerRun() || state.pendingBytes > limits.maxPendingBytesPerRun()) {
-                giveUpWaiting(state, runKey, "BUFFER_FULL", now);
+                giveUpWaiting(state, runKey, GapReason.BUFFER_FULL, now);
             }
         }
         if (stored == null) {
@@ -256,7 +258,7 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
         Rejection problem = transitionProblem(state, event);
         if (problem != null) {
             reject(source, problem, now);
-            emitGap(state, event.getSeq(), event.getSeq(), "REJECTED", 0, now);
+            emitGap(state, event.getSeq(), event.getSeq(), GapReason.REJECTED, 0, now);
             return;
         }
         if (EventType.TOOL_EXECUTING.wireName().equals(event.getType())) {
@@ -322,9 +324,9 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
         context.forward(new Record<>(ordered.getUserId(), ordered, now, headers), ORDERED_SINK);
     }
 
-    private void emitGap(RunState state, long fromSeq, long toSeq, String reason, long waitedMs, long now) {
+    private void emitGap(RunState state, long fromSeq, long toSeq, GapReason reason, long waitedMs, long now) {
         OrderedEvent ordered = OrderedRecords.gap(state.lastHash, state.userId, state.threadId, state.runId,
-                new Gap(fromSeq, toSeq, waitedMs, reason), Instant.ofEpochMilli(now));
+                new Gap(fromSeq, toSeq, waitedMs, reason.name()), Instant.ofEpochMilli(now));
         forwardOrdered(ordered, null, now);
         state.lastHash = ordered.getHash();
         state.nextSeq = toSeq + 1;
@@ -351,7 +353,7 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
     }
 
     /** Stops waiting for the missing seqs before the first held event: a gap marker, then what can follow. */
-    private void giveUpWaiting(RunState state, Bytes runKey, String reason, long now) {
+    private void giveUpWaiting(RunState state, Bytes runKey, GapReason reason, long now) {
         Long first = firstPendingSeq(runKey);
         if (first == null) {
             state.pendingCount = 0;
@@ -444,12 +446,12 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
             }
             boolean changed = false;
             if (state.pendingCount > 0 && readUpTo - state.waitingSinceMs >= config.gapTimeout().toMillis()) {
-                giveUpWaiting(state, runKey, "TIMEOUT", now);
+                giveUpWaiting(state, runKey, GapReason.TIMEOUT, now);
                 changed = true;
             }
             if (!state.terminal && readUpTo - state.lastEventAtMs >= config.abandonAfter().toMillis()) {
                 while (state.pendingCount > 0 && !state.terminal) {
-                    giveUpWaiting(state, runKey, "TIMEOUT", now);
+                    giveUpWaiting(state, runKey, GapReason.TIMEOUT, now);
                 }
                 if (!state.terminal) {
                     abandon(state, runKey, now);

@@ -1,5 +1,6 @@
 package dev.agentevents.fanout;
 
+import dev.agentevents.fanout.FanoutMetrics.Refusal;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
@@ -29,10 +30,6 @@ final class Admission {
     record Elsewhere(String url) implements Outcome {
     }
 
-    /** Why a connection was refused: the {@code reason} label of {@code fanout_refused_total}. */
-    enum Refusal {
-        ORIGIN, TOKEN, CONNECTIONS_PER_USER
-    }
 
     private final Vertx vertx;
     private final FanoutConfig config;
@@ -74,7 +71,7 @@ final class Admission {
             String userId = user.result();
             int partition = feed.partitionOf(userId);
             if (!registry.owns(partition)) {
-                metrics.moved("wrong_node");
+                metrics.moved(FanoutMetrics.MoveCause.WRONG_NODE);
                 return ownerOf(partition).map(Elsewhere::new);
             }
             if (registry.connectionsOf(userId) >= config.maxConnectionsPerUser()) {
@@ -96,7 +93,7 @@ final class Admission {
     /** The user of a valid token, for requests that only need to know who asks ({@code /route}). */
     Future<String> userOf(String token) {
         return tokens.userOf(token).recover(e -> {
-            metrics.refused(Refusal.TOKEN.name().toLowerCase(java.util.Locale.ROOT));
+            metrics.refused(Refusal.TOKEN);
             return Future.failedFuture(e);
         });
     }
@@ -106,7 +103,7 @@ final class Admission {
     }
 
     private Refused refuse(Refusal refusal, String message) {
-        metrics.refused(refusal.name().toLowerCase(java.util.Locale.ROOT));
+        metrics.refused(refusal);
         return new Refused(refusal, message);
     }
 

@@ -48,14 +48,14 @@ final class CatchUpReader implements AutoCloseable {
     /** Reads {@code range} back for {@code subscriber}, which {@link SubscriberRegistry#register} put on hold. */
     void catchUp(Subscriber subscriber, SubscriberRegistry.FromKafka range) {
         readers.execute(() -> {
-            String outcome = readBack(subscriber, range);
+            FanoutMetrics.ResumeSource outcome = readBack(subscriber, range);
             subscriber.offerCatchup(range.tail());
             metrics.resumed(outcome);
             subscriber.release();
         });
     }
 
-    private String readBack(Subscriber subscriber, SubscriberRegistry.FromKafka range) {
+    private FanoutMetrics.ResumeSource readBack(Subscriber subscriber, SubscriberRegistry.FromKafka range) {
         TopicPartition tp = new TopicPartition(config.topics().ordered(), subscriber.partition);
         byte[] user = subscriber.userId.getBytes(StandardCharsets.UTF_8);
         try (KafkaConsumer<byte[], byte[]> reader = new KafkaConsumer<>(PartitionFeed.consumerConfig(config,
@@ -70,7 +70,7 @@ final class CatchUpReader implements AutoCloseable {
                                 + config.catchupMaxRecords() + " records behind";
                 subscriber.control(Frame.reset(reason));
                 subscriber.startAfter(range.toOffset() - 1);
-                return "reset";
+                return FanoutMetrics.ResumeSource.RESET;
             }
             reader.seek(tp, range.fromOffset());
             long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
@@ -93,17 +93,17 @@ final class CatchUpReader implements AutoCloseable {
                     Thread.sleep(5);
                 }
             }
-            return "kafka";
+            return FanoutMetrics.ResumeSource.KAFKA;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return "interrupted";
+            return FanoutMetrics.ResumeSource.INTERRUPTED;
         } catch (RuntimeException e) {
             // transient (brokers unreachable, a slow read): the position is still good, so no reset; the client
             // resumes from it again, as after any 4008
             LOG.warn("catch-up for user {} failed: {}", subscriber.userId, e.toString());
             subscriber.closeAfter(null, Subscriber.TOO_SLOW, "could not read your missed events back now; resume "
                     + "from the same position");
-            return "failed";
+            return FanoutMetrics.ResumeSource.FAILED;
         }
     }
 

@@ -26,17 +26,17 @@ final class ConnectionStart {
         Long offset = null;
         if (resume != null && resume.problem() != null) {
             subscriber.control(Frame.reset(resume.problem()));
-            metrics.resumed("reset");
+            metrics.resumed(FanoutMetrics.ResumeSource.RESET);
         } else if (resume != null && resume.partition() != subscriber.partition) {
             subscriber.control(Frame.reset("resume position " + resume.partition() + ":" + resume.offset()
                     + " is not in partition " + subscriber.partition + ", where your events are"));
-            metrics.resumed("reset");
+            metrics.resumed(FanoutMetrics.ResumeSource.RESET);
         } else if (resume != null) {
             offset = resume.offset();
         }
         SubscriberRegistry.Start start = registry.register(subscriber, offset);
         if (start instanceof SubscriberRegistry.NotOwned) {
-            metrics.moved("rebalance");
+            metrics.moved(FanoutMetrics.MoveCause.REBALANCE);
             subscriber.closeAfter(Frame.moved(null), Subscriber.MOVED, "moved");
         } else if (start instanceof SubscriberRegistry.FromKafka range) {
             catchUp.catchUp(subscriber, range);

@@ -12,12 +12,12 @@ final class Connections {
     /** One live connection: its subscriber, how to ping it, how to cut it. */
     static final class Connection {
         final Subscriber subscriber;
-        final String transport;
+        final FanoutMetrics.Transport transport;
         final Runnable ping;
         final Runnable kill;
         volatile long lastPongMs = System.currentTimeMillis();
 
-        Connection(Subscriber subscriber, String transport, Runnable ping, Runnable kill) {
+        Connection(Subscriber subscriber, FanoutMetrics.Transport transport, Runnable ping, Runnable kill) {
             this.subscriber = subscriber;
             this.transport = transport;
             this.ping = ping;
@@ -41,7 +41,7 @@ final class Connections {
         this.metrics = metrics;
     }
 
-    Connection track(Subscriber subscriber, String transport, Runnable ping, Runnable kill) {
+    Connection track(Subscriber subscriber, FanoutMetrics.Transport transport, Runnable ping, Runnable kill) {
         Connection connection = new Connection(subscriber, transport, ping, kill);
         live.add(connection);
         metrics.opened(transport);

@@ -109,7 +109,7 @@ final class PartitionFeed implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.error("feed stopped: {}", e.toString(), e);
         } finally {
-            registry.releaseAll(null, "shutdown");
+            registry.releaseAll(null, FanoutMetrics.MoveCause.SHUTDOWN);
             consumer.close(Duration.ofSeconds(10));
         }
     }
@@ -124,7 +124,7 @@ final class PartitionFeed implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.error("skipping undecodable record {}:{} of the ordered topic: {}", record.partition(),
                     record.offset(), e.toString());
-            metrics.dropped("undecodable", 1);
+            metrics.dropped(FanoutMetrics.DropReason.UNDECODABLE, 1);
             return;
         }
         registry.dispatch(frame);
@@ -171,7 +171,7 @@ final class PartitionFeed implements AutoCloseable {
 
         private void release(Collection<TopicPartition> partitions) {
             for (TopicPartition tp : partitions) {
-                registry.release(tp.partition(), null, "rebalance");
+                registry.release(tp.partition(), null, FanoutMetrics.MoveCause.REBALANCE);
             }
             owners.invalidate();
         }

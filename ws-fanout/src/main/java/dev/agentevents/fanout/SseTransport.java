@@ -43,7 +43,7 @@ final class SseTransport {
         admission.admit(Admission.token(request)).onComplete(outcome -> {
             HttpServerResponse response = ctx.response();
             if (response.closed()) {
-                metrics.abandoned("sse");
+                metrics.abandoned(FanoutMetrics.Transport.SSE);
                 return;
             }
             Admission.Outcome result = outcome.result();
@@ -52,7 +52,7 @@ final class SseTransport {
             } else if (result instanceof Admission.Elsewhere elsewhere) {
                 open(response).end("data: " + Frame.moved(elsewhere.url()).text() + "\n\n");
             } else if (result instanceof Admission.Refused refused) {
-                boolean crowded = refused.refusal() == Admission.Refusal.CONNECTIONS_PER_USER;
+                boolean crowded = refused.refusal() == FanoutMetrics.Refusal.CONNECTIONS_PER_USER;
                 FanoutVerticle.json(ctx, crowded ? 429 : 401, new JsonObject().put("error",
                         crowded ? "too many connections for this user" : "invalid or missing token"));
             }
@@ -73,7 +73,7 @@ final class SseTransport {
                                         .put("reason", reason).encode() + "\n\n");
                             }
                         }), metrics, config.queueFrames(), config.queueBytes());
-        Connections.Connection connection = connections.track(subscriber, "sse", () -> {
+        Connections.Connection connection = connections.track(subscriber, FanoutMetrics.Transport.SSE, () -> {
             if (!response.ended()) {
                 response.write(": ping\n\n");
             }

@@ -243,7 +243,7 @@ final class Subscriber {
         queuedBytes = 0;
         held = null;
         closed = true;
-        metrics.dropped("slow_client", dropped);
+        metrics.dropped(FanoutMetrics.DropReason.SLOW_CLIENT, dropped);
         context.runOnContext(v -> {
             transport.close(TOO_SLOW, "too slow; resume from your last position");
             onClosed.run();

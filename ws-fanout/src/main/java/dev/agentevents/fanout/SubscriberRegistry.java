@@ -20,7 +20,7 @@ final class SubscriberRegistry {
     }
 
     /** Live from the current position (any recent frames it missed already queued). */
-    record Live(String source) implements Start {
+    record Live(FanoutMetrics.ResumeSource source) implements Start {
     }
 
     /**
@@ -69,12 +69,12 @@ final class SubscriberRegistry {
         if (previous != null) {
             // assigned again without being revoked first: the old subscribers would wait on a partition object
             // nobody feeds any more, so they resume on the new one
-            move(previous, null, "reassigned");
+            move(previous, null, FanoutMetrics.MoveCause.REASSIGNED);
         }
     }
 
     /** Gives {@code partition} up: its subscribers are told to move ({@code url} null: ask {@code /route}). */
-    void release(int partition, String url, String cause) {
+    void release(int partition, String url, FanoutMetrics.MoveCause cause) {
         Owned partitionState = owned.remove(partition);
         if (partitionState != null) {
             move(partitionState, url, cause);
@@ -82,7 +82,7 @@ final class SubscriberRegistry {
     }
 
     /** Gives every partition up (the node stops). */
-    void releaseAll(String url, String cause) {
+    void releaseAll(String url, FanoutMetrics.MoveCause cause) {
         for (Integer partition : new ArrayList<>(owned.keySet())) {
             release(partition, url, cause);
         }
@@ -126,13 +126,13 @@ final class SubscriberRegistry {
             long next = partition.nextOffset;
             if (resumeOffset == null || resumeOffset >= next - 1) {
                 subscriber.startAfter(resumeOffset == null ? next - 1 : Math.min(resumeOffset, next - 1));
-                return new Live(resumeOffset == null ? "live" : "current");
+                return new Live(FanoutMetrics.ResumeSource.CURRENT);
             }
             long first = partition.recent.firstOffset();
             if (first >= 0 && first <= resumeOffset + 1) {
                 subscriber.startAfter(resumeOffset);
                 subscriber.offerCatchup(partition.recent.after(resumeOffset, subscriber.userId));
-                return new Live("memory");
+                return new Live(FanoutMetrics.ResumeSource.MEMORY);
             }
             subscriber.startAfter(resumeOffset);
             subscriber.hold();
@@ -169,7 +169,7 @@ final class SubscriberRegistry {
         return count;
     }
 
-    private void move(Owned partition, String url, String cause) {
+    private void move(Owned partition, String url, FanoutMetrics.MoveCause cause) {
         List<Subscriber> subs = new ArrayList<>();
         synchronized (partition) {
             partition.byUser.values().forEach(subs::addAll);

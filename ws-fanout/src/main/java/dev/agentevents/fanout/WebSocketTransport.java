@@ -57,7 +57,7 @@ final class WebSocketTransport {
             admission.admit(token).onComplete(outcome -> {
                 if (socket.isClosed()) {
                     // the client went away while its token was checked: nothing to set up (its handlers would throw)
-                    metrics.abandoned("websocket");
+                    metrics.abandoned(FanoutMetrics.Transport.WEBSOCKET);
                     return;
                 }
                 Admission.Outcome result = outcome.result();
@@ -67,7 +67,7 @@ final class WebSocketTransport {
                     socket.writeTextMessage(Frame.moved(elsewhere.url()).text());
                     socket.close(Subscriber.MOVED, "moved");
                 } else if (result instanceof Admission.Refused refused) {
-                    boolean crowded = refused.refusal() == Admission.Refusal.CONNECTIONS_PER_USER;
+                    boolean crowded = refused.refusal() == FanoutMetrics.Refusal.CONNECTIONS_PER_USER;
                     socket.close(crowded ? TOO_MANY_CONNECTIONS : UNAUTHORIZED,
                             crowded ? refused.message() : "invalid or missing token");
                 }
@@ -81,7 +81,7 @@ final class WebSocketTransport {
                 vertx.getOrCreateContext(), new Subscriber.Transport(socket,
                         frame -> socket.writeTextMessage(frame.text()), () -> !socket.isClosed(), socket::close),
                 metrics, config.queueFrames(), config.queueBytes());
-        Connections.Connection connection = connections.track(subscriber, "websocket",
+        Connections.Connection connection = connections.track(subscriber, FanoutMetrics.Transport.WEBSOCKET,
                 () -> socket.writePing(Buffer.buffer()), () -> socket.close((short) 1001, "server closed the connection"));
         socket.closeHandler(v -> connections.untrack(connection));
         socket.pongHandler(b -> connection.ponged());
@@ -90,12 +90,12 @@ final class WebSocketTransport {
         socket.textMessageHandler(text -> {
             switch (limit.text(text)) {
                 case TOO_LARGE -> {
-                    metrics.refused("client_message_size");
+                    metrics.refused(FanoutMetrics.Refusal.CLIENT_MESSAGE_SIZE);
                     socket.close(MESSAGE_TOO_BIG, "messages are limited to " + config.maxClientFrameBytes()
                             + " bytes");
                 }
                 case TOO_MANY -> {
-                    metrics.refused("client_message_rate");
+                    metrics.refused(FanoutMetrics.Refusal.CLIENT_MESSAGE_RATE);
                     socket.close(POLICY_VIOLATION, "more than " + config.maxClientMessagesPerSecond()
                             + " messages per second");
                 }
@@ -104,7 +104,7 @@ final class WebSocketTransport {
         });
         socket.binaryMessageHandler(b -> {
             if (limit.binary() == ClientMessageLimit.Verdict.BINARY) {
-                metrics.refused("binary_frame");
+                metrics.refused(FanoutMetrics.Refusal.BINARY_FRAME);
                 socket.close(UNSUPPORTED_DATA, "binary frames are not accepted");
             }
         });

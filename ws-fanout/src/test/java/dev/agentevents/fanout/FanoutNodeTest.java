@@ -287,7 +287,7 @@ class FanoutNodeTest {
             assertThat(client.awaitEvents(5, WAIT)).isTrue();
             assertThat(scrape(node)).contains("fanout_connections{transport=\"websocket\"} 1.0")
                     .contains("fanout_frames_delivered_total 5.0")
-                    .contains("fanout_delivery_latency_ms_count 5");
+                    .contains("fanout_delivery_latency_seconds_count 5");
         }
     }
 
