@@ -2,10 +2,10 @@ package dev.agentevents.bench;
 
 import dev.agentevents.event.AgentEvent;
 import dev.agentevents.event.OrderedEvent;
-import dev.agentevents.schemas.AvroSerializer;
 import dev.agentevents.schemas.HashChain;
 import dev.agentevents.schemas.OrderedRecords;
-import dev.agentevents.schemas.SchemaRegistryClient;
+import dev.agentevents.serde.AvroSerializer;
+import dev.agentevents.serde.SchemaRegistryClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Arrays;

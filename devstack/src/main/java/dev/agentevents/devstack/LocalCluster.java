@@ -3,8 +3,8 @@ package dev.agentevents.devstack;
 import dev.agentevents.embedded.EmbeddedKafka;
 import dev.agentevents.embedded.EmbeddedStack;
 import dev.agentevents.embedded.JavaProcess;
-import dev.agentevents.schemas.SchemaRegistryClient;
 import dev.agentevents.schemas.Topics;
+import dev.agentevents.serde.SchemaRegistryClient;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -92,7 +92,7 @@ public final class LocalCluster implements AutoCloseable {
         try {
             String bootstrap = kafka.bootstrapServers();
             int registryPort = freePort();
-            Service registry = service("registry", "dev.agentevents.embedded.SchemaRegistryServer", Map.of(
+            Service registry = service("registry", "dev.agentevents.embedded.RegistryMain", Map.of(
                     "KAFKA_BOOTSTRAP_SERVERS", bootstrap,
                     "REGISTRY_PORT", Integer.toString(registryPort),
                     "REGISTRY_REPLICATION_FACTOR", Integer.toString(Math.min(3, options.brokers()))),

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentevents.config.Environment;
 import dev.agentevents.fanout.FanoutConfig;
 import dev.agentevents.producer.PublisherConfig;
 import dev.agentevents.router.RouterConfig;
-import dev.agentevents.schemas.Environment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -2,12 +2,12 @@ package dev.agentevents.devstack;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.agentevents.config.Environment;
 import dev.agentevents.embedded.RegistryConfig;
 import dev.agentevents.fanout.FanoutConfig;
 import dev.agentevents.producer.PublisherConfig;
 import dev.agentevents.replay.ReplayConfig;
 import dev.agentevents.router.RouterConfig;
-import dev.agentevents.schemas.Environment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;

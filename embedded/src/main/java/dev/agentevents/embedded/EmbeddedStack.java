@@ -1,9 +1,9 @@
 package dev.agentevents.embedded;
 
+import dev.agentevents.embedded.PipelineTopics;
 import dev.agentevents.schemas.CompatibilityLevel;
-import dev.agentevents.schemas.PipelineTopics;
-import dev.agentevents.schemas.SchemaRegistryClient;
 import dev.agentevents.schemas.Topics;
+import dev.agentevents.serde.SchemaRegistryClient;
 import java.nio.file.Path;
 import org.apache.kafka.clients.admin.Admin;
 

@@ -1,8 +1,8 @@
 package dev.agentevents.embedded;
 
+import dev.agentevents.config.Environment;
+import dev.agentevents.config.KafkaSettings;
 import dev.agentevents.schemas.CompatibilityLevel;
-import dev.agentevents.schemas.Environment;
-import dev.agentevents.schemas.KafkaSettings;
 import java.util.Map;
 import java.util.Objects;
 

@@ -1,7 +1,7 @@
 package dev.agentevents.embedded;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.agentevents.schemas.PipelineTopics;
+import dev.agentevents.embedded.PipelineTopics;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.agentevents.event.AgentEvent;
-import dev.agentevents.schemas.AvroDeserializer;
-import dev.agentevents.schemas.AvroSerializer;
-import dev.agentevents.schemas.SchemaRegistryClient;
+import dev.agentevents.serde.AvroDeserializer;
+import dev.agentevents.serde.AvroSerializer;
+import dev.agentevents.serde.SchemaRegistryClient;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.util.List;

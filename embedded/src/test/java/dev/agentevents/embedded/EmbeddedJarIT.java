@@ -3,9 +3,9 @@ package dev.agentevents.embedded;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentevents.event.AgentEvent;
-import dev.agentevents.schemas.AvroSerializer;
-import dev.agentevents.schemas.SchemaRegistryClient;
 import dev.agentevents.schemas.Topics;
+import dev.agentevents.serde.AvroSerializer;
+import dev.agentevents.serde.SchemaRegistryClient;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

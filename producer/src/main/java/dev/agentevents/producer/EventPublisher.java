@@ -1,7 +1,7 @@
 package dev.agentevents.producer;
 
 import dev.agentevents.event.AgentEvent;
-import dev.agentevents.schemas.AvroSerializer;
+import dev.agentevents.serde.AvroSerializer;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;

@@ -1,9 +1,9 @@
 package dev.agentevents.producer;
 
-import dev.agentevents.schemas.Environment;
-import dev.agentevents.schemas.KafkaSettings;
-import dev.agentevents.schemas.SchemaRegistryClient;
+import dev.agentevents.config.Environment;
+import dev.agentevents.config.KafkaSettings;
 import dev.agentevents.schemas.Topics;
+import dev.agentevents.serde.SchemaRegistryClient;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;

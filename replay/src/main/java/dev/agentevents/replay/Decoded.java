@@ -1,9 +1,9 @@
 package dev.agentevents.replay;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.agentevents.schemas.AvroDeserializer;
 import dev.agentevents.schemas.DeadLetterHeaders;
 import dev.agentevents.schemas.EventJson;
+import dev.agentevents.serde.AvroDeserializer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Base64;

@@ -1,7 +1,7 @@
 package dev.agentevents.replay;
 
-import dev.agentevents.schemas.Environment;
-import dev.agentevents.schemas.KafkaSettings;
+import dev.agentevents.config.Environment;
+import dev.agentevents.config.KafkaSettings;
 import dev.agentevents.schemas.Topics;
 import java.time.Duration;
 import java.util.Map;

@@ -1,8 +1,8 @@
 package dev.agentevents.replay;
 
-import dev.agentevents.schemas.AvroDeserializer;
-import dev.agentevents.schemas.KafkaSettings;
-import dev.agentevents.schemas.SchemaRegistryClient;
+import dev.agentevents.config.KafkaSettings;
+import dev.agentevents.serde.AvroDeserializer;
+import dev.agentevents.serde.SchemaRegistryClient;
 import java.io.BufferedWriter;
 import java.io.OutputStreamWriter;
 import java.io.PrintStream;
@@ -18,9 +18,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import org.apache.avro.generic.GenericRecord;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code java -jar replay/target/agent-events-replay.jar}: replays any topic of the pipeline (or any topic in the

@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
-import org.apache.kafka.common.serialization.Serde;
 
 /**
  * The names of the pipeline's topics and the serdes of their values, in one place.
@@ -66,17 +65,5 @@ public record Topics(String prefix) {
     /** The registry subject of a topic's values (TopicNameStrategy). */
     public static String valueSubject(String topic) {
         return topic + "-value";
-    }
-
-    /** Serde for {@link AgentEvent} values; {@code registryConfig} as for {@link AvroSerde#configure}. */
-    public static Serde<AgentEvent> eventSerde(Map<String, ?> registryConfig) {
-        return AvroSerde.specific(AgentEvent.class, SchemaRegistryClient.fromConfig(registryConfig), registryConfig,
-                false);
-    }
-
-    /** Serde for {@link OrderedEvent} values; {@code registryConfig} as for {@link AvroSerde#configure}. */
-    public static Serde<OrderedEvent> orderedSerde(Map<String, ?> registryConfig) {
-        return AvroSerde.specific(OrderedEvent.class, SchemaRegistryClient.fromConfig(registryConfig), registryConfig,
-                false);
     }
 }

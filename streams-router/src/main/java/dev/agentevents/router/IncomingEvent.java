@@ -1,9 +1,9 @@
 package dev.agentevents.router;
 
 import dev.agentevents.event.AgentEvent;
-import dev.agentevents.schemas.AvroDecodeException;
-import dev.agentevents.schemas.AvroDeserializer;
-import dev.agentevents.schemas.SchemaRegistryClient;
+import dev.agentevents.serde.AvroDecodeException;
+import dev.agentevents.serde.AvroDeserializer;
+import dev.agentevents.serde.SchemaRegistryClient;
 import java.time.Duration;
 import org.apache.kafka.common.serialization.Deserializer;
 

@@ -1,9 +1,9 @@
 package dev.agentevents.router;
 
 import dev.agentevents.event.OrderedEvent;
-import dev.agentevents.schemas.SchemaRegistryClient;
-import dev.agentevents.schemas.SchemaRegistryException;
 import dev.agentevents.schemas.Topics;
+import dev.agentevents.serde.SchemaRegistryClient;
+import dev.agentevents.serde.SchemaRegistryException;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;

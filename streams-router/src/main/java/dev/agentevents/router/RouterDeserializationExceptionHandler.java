@@ -1,6 +1,6 @@
 package dev.agentevents.router;
 
-import dev.agentevents.schemas.AvroDecodeException;
+import dev.agentevents.serde.AvroDecodeException;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;

@@ -1,6 +1,6 @@
 package dev.agentevents.router;
 
-import dev.agentevents.schemas.Environment;
+import dev.agentevents.config.Environment;
 
 /**
  * Everything a producer controls has a limit here; each rejection has its own {@link RejectReason}. The limits

@@ -1,8 +1,8 @@
 package dev.agentevents.router;
 
 import dev.agentevents.event.OrderedEvent;
-import dev.agentevents.schemas.AvroSerializer;
-import dev.agentevents.schemas.SchemaRegistryClient;
+import dev.agentevents.serde.AvroSerializer;
+import dev.agentevents.serde.SchemaRegistryClient;
 import java.util.Map;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;

@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.agentevents.embedded.EmbeddedStack;
 import dev.agentevents.event.AgentEvent;
 import dev.agentevents.event.OrderedEvent;
-import dev.agentevents.schemas.AvroDeserializer;
-import dev.agentevents.schemas.AvroSerializer;
 import dev.agentevents.schemas.DeadLetterHeaders;
-import dev.agentevents.schemas.SchemaRegistryClient;
 import dev.agentevents.schemas.Topics;
+import dev.agentevents.serde.AvroDeserializer;
+import dev.agentevents.serde.AvroSerializer;
+import dev.agentevents.serde.SchemaRegistryClient;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -237,7 +237,7 @@ class RouterIntegrationTest {
         assertThat(undecodable.value()).isEqualTo(garbage);
         assertThat(undecodable.key()).isEqualTo(utf8("a-user-1"));
         assertThat(DeadLetterHeaders.text(undecodable.headers(), DeadLetterHeaders.EXCEPTION))
-                .hasValue("dev.agentevents.schemas.AvroDecodeException");
+                .hasValue("dev.agentevents.serde.AvroDecodeException");
         assertThat(DeadLetterHeaders.text(undecodable.headers(), DeadLetterHeaders.TOPIC)).hasValue(topics.events());
         assertThat(DeadLetterHeaders.text(undecodable.headers(), DeadLetterHeaders.MESSAGE).orElseThrow())
                 .contains("starts with 0x42");

@@ -1,7 +1,7 @@
 package dev.agentevents.fanout;
 
-import dev.agentevents.schemas.AvroDeserializer;
-import dev.agentevents.schemas.SchemaRegistryClient;
+import dev.agentevents.serde.AvroDeserializer;
+import dev.agentevents.serde.SchemaRegistryClient;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;

@@ -1,6 +1,6 @@
 package dev.agentevents.fanout;
 
-import dev.agentevents.schemas.AvroDeserializer;
+import dev.agentevents.serde.AvroDeserializer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collection;

@@ -1,4 +1,4 @@
-package dev.agentevents.schemas;
+package dev.agentevents.serde;
 
 /**
  * A schema registry request that failed: the registry answered with an error, or could not be reached.

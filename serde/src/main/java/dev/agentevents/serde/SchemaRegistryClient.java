@@ -1,9 +1,10 @@
-package dev.agentevents.schemas;
+package dev.agentevents.serde;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentevents.schemas.CompatibilityLevel;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;

@@ -1,5 +1,6 @@
-package dev.agentevents.schemas;
+package dev.agentevents.embedded;
 
+import dev.agentevents.schemas.Topics;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

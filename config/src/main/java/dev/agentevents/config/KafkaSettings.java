@@ -1,4 +1,4 @@
-package dev.agentevents.schemas;
+package dev.agentevents.config;
 
 import java.util.Locale;
 import java.util.Map;

@@ -1,9 +1,10 @@
-package dev.agentevents.schemas;
+package dev.agentevents.config;
 
+import dev.agentevents.schemas.Topics;
 import java.time.Duration;
+import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Map;
-import java.util.LinkedHashSet;
 import java.util.Objects;
 import java.util.Set;
 

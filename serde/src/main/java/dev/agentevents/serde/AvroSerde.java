@@ -1,4 +1,4 @@
-package dev.agentevents.schemas;
+package dev.agentevents.serde;
 
 import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;

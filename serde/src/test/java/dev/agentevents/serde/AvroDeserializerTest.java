@@ -1,4 +1,4 @@
-package dev.agentevents.schemas;
+package dev.agentevents.serde;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,5 +1,7 @@
-package dev.agentevents.schemas;
+package dev.agentevents.serde;
 
+import dev.agentevents.schemas.AvroTrust;
+import dev.agentevents.schemas.WireFormat;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;

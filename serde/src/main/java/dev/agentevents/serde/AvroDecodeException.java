@@ -1,4 +1,4 @@
-package dev.agentevents.schemas;
+package dev.agentevents.serde;
 
 import org.apache.kafka.common.errors.SerializationException;
 
