@@ -1,58 +1,227 @@
-// agent-events browser client — protocol v1, no dependencies.
+// agent-events browser client — client protocol v1, no dependencies (docs/protocol.md).
 //
 //   import { AgentEventsClient } from '/agent-events-client.js';
 //   const client = new AgentEventsClient({
 //     baseUrl: 'https://events.example.com',        // any fanout node (default: this page's origin)
-//     token: async () => fetchMyJwt(),               // a string, or a function returning one (called again on 4401)
+//     token: async () => fetchMyJwt(),               // a JWT, or a function returning one (asked again to refresh)
 //     onEvent: (event, frame) => render(event),      // each AgentEvent once, in seq order per run
 //     onGap: (gap) => warn(gap),                     // {runId, fromSeq, toSeq, reason, source: 'server'|'client'}
-//     onState: (state, detail) => showStatus(state), // connecting, live, reconnecting, moved, unauthorized, stopped
+//     onState: (state, detail) => showStatus(state), // see ClientState below
 //     onReset: (reason) => reloadHistory(reason),    // the server could not serve the resume position
 //   });
 //   client.start();
 //
-// It asks GET /route where the user's stream lives, opens the WebSocket there, and resumes from the last position
-// it processed after any disconnect (backoff with full jitter; at once after `moved` or 4008). Frames are
-// deduplicated by position, each run's events are checked for seq order, and missing seqs are surfaced as gaps.
-// The position survives page reloads in sessionStorage.
+// It asks GET /route where the user's stream is served (the JWT goes in the Authorization header, never in a URL),
+// opens the WebSocket there with the single-use ticket /route gave, and resumes from the last position it processed
+// after any disconnect (backoff with full jitter; at once after `moved` or 4008). Before the token expires the server
+// says `expiring`; the client asks `token()` for a fresh one and sends it over the socket, so the stream goes on
+// with no gap and no repeat. Frames are deduplicated by position, then by seq within each run (StreamRules); missing
+// seqs are reported as gaps. An exception thrown by a callback is reported to onError and never breaks the stream;
+// the position kept across reloads (sessionStorage) only moves past an event once onEvent has returned.
 
-const CLOSE_UNAUTHORIZED = 4401;
-const CLOSE_FORBIDDEN = 4403;
-const CLOSE_TOO_SLOW = 4008;
-const CLOSE_MOVED = 4009;
-const CLOSE_TOO_MANY = 4429;
+/**
+ * @typedef {'connecting'|'live'|'moved'|'reconnecting'|'unauthorized'|'forbidden'|'stopped'} ClientState
+ *   connecting: looking up the route or opening the socket · live: the server said welcome, events flow ·
+ *   moved: the user's stream moved to another node, reconnecting there at once · reconnecting: the connection was
+ *   lost, waiting before the next attempt · unauthorized: the token was refused even after asking for a fresh one
+ *   (stopped) · forbidden: the server refused this user or origin (4403; stopped) · stopped: stop() was called.
+ */
+
+/**
+ * @typedef {object} AgentEvent  An AgentEvent as JSON, field names as in the Avro schema.
+ * @property {string} eventId
+ * @property {string} type  agent_started, agent_thinking, tool_executing, tool_completed, agent_message_delta,
+ *   agent_completed, agent_failed, or a newer type
+ * @property {string} userId
+ * @property {string} threadId
+ * @property {string} runId
+ * @property {string|null} [parentRunId]
+ * @property {number} seq
+ * @property {string} occurredAt  ISO-8601 instant
+ * @property {{id: string, name: string, version: string, model?: string|null}} agent
+ * @property {string|null} [toolCallId]
+ * @property {object|null} [thinking]
+ * @property {object|null} [toolCall]
+ * @property {object|null} [toolResult]
+ * @property {object|null} [completed]
+ * @property {object|null} [failed]
+ * @property {object|null} [messageDelta]
+ */
+
+/**
+ * @typedef {object} EventFrame
+ * @property {'event'} type
+ * @property {string} pos  "<partition>:<offset>" in agent-events-ordered
+ * @property {AgentEvent} event
+ * @property {string} chain  the run's hash chain after this event
+ */
+
+/**
+ * @typedef {object} Gap  Seqs of a run that will not be shown.
+ * @property {string} runId
+ * @property {number} fromSeq
+ * @property {number} toSeq
+ * @property {string} reason  the router's (TIMEOUT, BUFFER_FULL, REJECTED) or MISSING when the client found it
+ * @property {'server'|'client'} source
+ * @property {string} [pos]
+ * @property {string} [threadId]
+ */
+
+/**
+ * @typedef {object} ClientOptions
+ * @property {string | (() => string | Promise<string>)} token  a JWT whose sub is the user, or a function giving one
+ * @property {string} [baseUrl]  any fanout node (default: this page's origin)
+ * @property {string[]} [allowedOrigins]  origins the client may follow to (route and moved URLs); default: baseUrl's
+ * @property {string} [runId]  only this run's events
+ * @property {string} [threadId]  only this thread's events
+ * @property {(event: AgentEvent, frame: EventFrame) => void} [onEvent]
+ * @property {(gap: Gap) => void} [onGap]
+ * @property {(state: ClientState, detail: object) => void} [onState]
+ * @property {(reason: string) => void} [onReset]
+ * @property {(error: Error) => void} [onError]
+ * @property {Storage | null} [storage]  where the position survives reloads (default: sessionStorage)
+ * @property {number} [backoffBaseMs]
+ * @property {number} [backoffMaxMs]
+ * @property {number} [maxFinishedRuns]  finished runs remembered for the seq check (default 1000)
+ * @property {typeof fetch} [fetch]  for tests
+ * @property {{new (url: string | URL): WebSocket}} [WebSocket]  for tests
+ */
+
+export const CloseCode = Object.freeze({
+  UNAUTHORIZED: 4401, FORBIDDEN: 4403, TOO_SLOW: 4008, MOVED: 4009, TOO_MANY: 4429,
+});
+
+const TERMINAL = new Set(['agent_completed', 'agent_failed']);
+
+/**
+ * The protocol's rules for one user's stream, without any I/O: a frame at or before the position is a repeat; an
+ * event at or before its run's last seq is a repeat; an event after its run's end is dropped; an event past the next
+ * seq reports the missing seqs as a gap first. check() says what to do with a frame, commit() records it. The same
+ * rules, as JSON test vectors, hold the Java audit client (test-fixtures' protocol/stream-rules.json).
+ */
+export class StreamRules {
+  /** @type {{partition: number, offset: number} | null} */
+  position = null;
+  /** @type {Map<string, {lastSeq: number, terminal: boolean}>} */
+  #runs = new Map();
+  /** @type {string[]} */
+  #finished = [];
+  #maxFinished;
+
+  /** @param {number} [maxFinishedRuns] */
+  constructor(maxFinishedRuns = 1000) {
+    this.#maxFinished = maxFinishedRuns;
+  }
+
+  /**
+   * What to do with a frame:
+   * `{action: 'deliver', gap?}` (an event to show, after the gap it reveals), `{action: 'gap'}` (a server gap to
+   * report), `{action: 'drop', reason: 'position'|'seq'|'after-end'}`, `{action: 'control'}` (welcome, moved, …).
+   * @param {any} frame
+   * @returns {{action: 'deliver'|'gap'|'drop'|'control', reason?: string, gap?: {fromSeq: number, toSeq: number}}}
+   */
+  check(frame) {
+    if (frame.type !== 'event' && frame.type !== 'gap') return { action: 'control' };
+    const pos = StreamRules.parse(frame.pos);
+    if (this.position && pos.partition === this.position.partition && pos.offset <= this.position.offset) {
+      return { action: 'drop', reason: 'position' };
+    }
+    if (frame.type === 'gap') return { action: 'gap' };
+    const event = frame.event;
+    const run = this.#runs.get(event.runId);
+    if (run && event.seq <= run.lastSeq) return { action: 'drop', reason: 'seq' };
+    if (run && run.terminal) return { action: 'drop', reason: 'after-end' };
+    if (run && event.seq > run.lastSeq + 1) {
+      return { action: 'deliver', gap: { fromSeq: run.lastSeq + 1, toSeq: event.seq - 1 } };
+    }
+    return { action: 'deliver' };
+  }
+
+  /**
+   * Records a frame check() said to deliver or report: its position, and its run's seq and end.
+   * @param {any} frame
+   */
+  commit(frame) {
+    this.position = StreamRules.parse(frame.pos);
+    const runId = frame.type === 'gap' ? frame.runId : frame.event.runId;
+    let run = this.#runs.get(runId);
+    if (!run) {
+      run = { lastSeq: -1, terminal: false };
+      this.#runs.set(runId, run);
+    }
+    if (frame.type === 'gap') {
+      run.lastSeq = Math.max(run.lastSeq, frame.toSeq);
+      return;
+    }
+    run.lastSeq = frame.event.seq;
+    if (TERMINAL.has(frame.event.type)) {
+      run.terminal = true;
+      this.#finished.push(runId);
+      while (this.#finished.length > this.#maxFinished) this.#runs.delete(/** @type {string} */ (this.#finished.shift()));
+    }
+  }
+
+  /** Runs remembered (open, and the most recently finished). */
+  get runCount() {
+    return this.#runs.size;
+  }
+
+  /**
+   * @param {string} pos
+   * @returns {{partition: number, offset: number}}
+   */
+  static parse(pos) {
+    const [partition, offset] = String(pos).split(':').map(Number);
+    return { partition, offset };
+  }
+}
 
 export class AgentEventsClient {
+  /** @type {Required<Omit<ClientOptions, 'runId'|'threadId'|'allowedOrigins'>> & ClientOptions} */
   #options;
+  /** @type {Set<string>} */
+  #allowedOrigins;
+  /** @type {WebSocket | null} */
   #socket = null;
   #stopped = true;
   #attempt = 0;
-  #timer = null;
-  #position = null;           // {partition, offset}
-  #runs = new Map();          // runId -> {lastSeq, terminal}
-  #next = null;               // URL to connect to next (from route or moved)
-  #refreshedToken = false;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #timer;
+  #rules;
+  /** @type {string | null} where to connect next (a `moved` URL) */
+  #next = null;
+  #askedForFreshToken = false;
+  /** @type {string | null} */
   #token = null;
-  #stats = { delivered: 0, duplicates: 0, gaps: 0, reconnects: 0 };
+  #persist = true;
+  #stats = { delivered: 0, duplicates: 0, gaps: 0, reconnects: 0, refreshes: 0, callbackErrors: 0 };
 
+  /** @param {ClientOptions} options */
   constructor(options) {
     if (!options || !options.token) throw new Error('AgentEventsClient needs a token (string or function)');
+    const baseUrl = options.baseUrl || (globalThis.location ? globalThis.location.origin : undefined);
+    if (!baseUrl) throw new Error('AgentEventsClient needs a baseUrl outside a browser page');
     this.#options = {
-      baseUrl: globalThis.location ? globalThis.location.origin : undefined,
       onEvent: () => {}, onGap: () => {}, onState: () => {}, onReset: () => {}, onError: () => {},
-      storage: globalThis.sessionStorage,
-      backoffBaseMs: 250, backoffMaxMs: 10000,
+      storage: globalThis.sessionStorage ?? null,
+      backoffBaseMs: 250, backoffMaxMs: 10000, maxFinishedRuns: 1000,
+      fetch: (...args) => globalThis.fetch(...args),
+      WebSocket: globalThis.WebSocket,
       ...options,
+      baseUrl,
     };
+    this.#allowedOrigins = new Set((options.allowedOrigins || [baseUrl]).map((o) => new URL(o).origin));
+    this.#rules = new StreamRules(this.#options.maxFinishedRuns);
   }
 
   /** The last position processed, "partition:offset", or null. */
   get position() {
-    return this.#position ? `${this.#position.partition}:${this.#position.offset}` : null;
+    const p = this.#rules.position;
+    return p ? `${p.partition}:${p.offset}` : null;
   }
 
   get stats() {
-    return { ...this.#stats };
+    return { ...this.#stats, runs: this.#rules.runCount };
   }
 
   start() {
@@ -71,158 +240,188 @@ export class AgentEventsClient {
 
   async #run() {
     try {
-      this.#token = await this.#currentToken();
+      this.#token = await this.#freshToken();
       this.#restorePosition();
-      const url = this.#next || await this.#route();
+      this.#state('connecting');
+      const route = await this.#route();
+      if (!route || this.#stopped) return;
+      this.#open(this.#next || route.url, route.ticket);
       this.#next = null;
-      if (url) this.#open(url);
     } catch (error) {
-      this.#options.onError(error);
+      this.#report(error);
       this.#retry();
     }
   }
 
-  async #currentToken() {
+  async #freshToken() {
     const token = this.#options.token;
     return typeof token === 'function' ? await token() : token;
   }
 
+  /** @returns {Promise<{url: string, ticket: string} | null>} */
   async #route() {
-    this.#state('connecting');
-    const response = await fetch(new URL('/route', this.#options.baseUrl), {
+    const response = await this.#options.fetch(new URL('/route', this.#options.baseUrl), {
       headers: { Authorization: `Bearer ${this.#token}` },
     });
     if (response.status === 401) {
-      this.#unauthorized('route lookup refused the token');
+      this.#tokenRefused('route lookup refused the token');
       return null;
     }
     if (!response.ok) throw new Error(`route lookup answered HTTP ${response.status}`);
     const route = await response.json();
-    return route.url;
+    if (!route.ticket) throw new Error('route lookup gave no ticket (the server speaks an older protocol)');
+    this.#followable(route.url);
+    return route;
   }
 
-  #open(url) {
+  /** Throws unless {@code url} is on an origin this client was configured to follow. */
+  #followable(url) {
     const target = new URL(url, this.#options.baseUrl);
+    const origin = `${target.protocol.replace(/^ws/, 'http')}//${target.host}`;
+    if (!this.#allowedOrigins.has(origin)) throw new Error(`refusing to follow ${url}: ${origin} is not an allowed origin`);
+    return target;
+  }
+
+  /**
+   * @param {string} url
+   * @param {string} ticket
+   */
+  #open(url, ticket) {
+    const target = this.#followable(url);
     if (target.protocol === 'http:') target.protocol = 'ws:';
     if (target.protocol === 'https:') target.protocol = 'wss:';
-    target.searchParams.set('access_token', this.#token);
-    if (this.#position) target.searchParams.set('resume', this.position);
+    target.searchParams.set('ticket', ticket);
+    if (this.position) target.searchParams.set('resume', this.position);
     if (this.#options.runId) target.searchParams.set('runId', this.#options.runId);
     if (this.#options.threadId) target.searchParams.set('threadId', this.#options.threadId);
-    const socket = new WebSocket(target);
+    const socket = new this.#options.WebSocket(target);
     this.#socket = socket;
-    socket.onmessage = (message) => this.#receive(message.data);
+    socket.onmessage = (message) => { if (this.#socket === socket) this.#receive(message.data); };
     socket.onclose = (close) => {
-      if (this.#socket === socket) this.#socket = null;
+      if (this.#socket !== socket) return;
+      this.#socket = null;
       this.#closed(close.code, close.reason);
     };
   }
 
+  /** @param {any} data */
   #receive(data) {
     let frame;
     try {
       frame = JSON.parse(data);
     } catch (error) {
-      this.#options.onError(new Error(`unreadable frame: ${String(data).slice(0, 80)}`));
+      this.#report(new Error(`unreadable frame: ${String(data).slice(0, 80)}`));
       return;
     }
+    const verdict = this.#rules.check(frame);
+    if (verdict.action === 'drop') {
+      this.#stats.duplicates += verdict.reason === 'after-end' ? 0 : 1;
+      if (verdict.reason === 'after-end') {
+        this.#report(new Error(`event seq ${frame.event.seq} after the end of run ${frame.event.runId}`));
+      }
+      return;
+    }
+    if (verdict.action === 'gap') {
+      this.#rules.commit(frame);
+      this.#stats.gaps += 1;
+      this.#call('onGap', { ...frame, source: 'server' });
+      this.#savePosition();
+      return;
+    }
+    if (verdict.action === 'deliver') {
+      if (verdict.gap) {
+        this.#stats.gaps += 1;
+        this.#call('onGap', { runId: frame.event.runId, ...verdict.gap, reason: 'MISSING', source: 'client' });
+      }
+      this.#rules.commit(frame);
+      this.#stats.delivered += 1;
+      if (this.#call('onEvent', frame.event, frame)) this.#savePosition();
+      else this.#persist = false; // a reload must show this event again: the position kept stops before it
+      return;
+    }
+    this.#control(frame);
+  }
+
+  /** @param {any} frame */
+  #control(frame) {
     switch (frame.type) {
       case 'welcome':
         this.#attempt = 0;
-        this.#refreshedToken = false;
+        this.#askedForFreshToken = false;
         this.#state('live', frame);
         break;
-      case 'event':
-        this.#event(frame);
-        break;
-      case 'gap':
-        if (this.#advance(frame.pos)) {
-          const run = this.#trackedRun(frame.runId);
-          run.lastSeq = Math.max(run.lastSeq, frame.toSeq);
-          this.#stats.gaps += 1;
-          this.#options.onGap({ ...frame, source: 'server' });
-        }
-        break;
       case 'moved':
-        this.#next = frame.url || null;
+        try {
+          this.#next = frame.url ? this.#followable(frame.url).href : null;
+        } catch (error) {
+          this.#report(/** @type {Error} */ (error));
+          this.#next = null;
+        }
         this.#state('moved', frame);
         break;
       case 'reset':
-        this.#options.onReset(frame.reason);
+        this.#call('onReset', frame.reason);
+        break;
+      case 'expiring':
+        this.#refresh();
+        break;
+      case 'refreshed':
+        this.#stats.refreshes += 1;
         break;
       default:
         break;
     }
   }
 
-  #event(frame) {
-    if (!this.#advance(frame.pos)) {
-      this.#stats.duplicates += 1;
-      return;
+  /** The token expires soon: send a fresh one over the socket (a string token cannot be refreshed). */
+  async #refresh() {
+    if (typeof this.#options.token !== 'function') return;
+    const socket = this.#socket;
+    try {
+      const token = await this.#freshToken();
+      this.#token = token;
+      if (socket && socket === this.#socket && socket.readyState === 1) {
+        socket.send(JSON.stringify({ type: 'refresh', token }));
+      }
+    } catch (error) {
+      this.#report(/** @type {Error} */ (error));
     }
-    const event = frame.event;
-    const run = this.#trackedRun(event.runId);
-    if (event.seq <= run.lastSeq) {
-      this.#stats.duplicates += 1;
-      return;
-    }
-    if (run.terminal) {
-      this.#options.onError(new Error(`event seq ${event.seq} after the end of run ${event.runId}`));
-      return;
-    }
-    if (run.lastSeq >= 0 && event.seq > run.lastSeq + 1) {
-      this.#stats.gaps += 1;
-      this.#options.onGap({ runId: event.runId, fromSeq: run.lastSeq + 1, toSeq: event.seq - 1,
-        reason: 'MISSING', source: 'client' });
-    }
-    run.lastSeq = event.seq;
-    run.terminal = event.type === 'agent_completed' || event.type === 'agent_failed';
-    this.#stats.delivered += 1;
-    this.#options.onEvent(event, frame);
   }
 
-  #trackedRun(runId) {
-    let run = this.#runs.get(runId);
-    if (!run) {
-      run = { lastSeq: -1, terminal: false };
-      this.#runs.set(runId, run);
-    }
-    return run;
-  }
-
-  /** Moves the position forward; false for a frame at or before it (already processed). */
-  #advance(pos) {
-    const [partition, offset] = String(pos).split(':').map(Number);
-    if (this.#position && this.#position.partition === partition && offset <= this.#position.offset) return false;
-    this.#position = { partition, offset };
-    this.#savePosition();
-    return true;
-  }
-
+  /**
+   * @param {number} code
+   * @param {string} reason
+   */
   #closed(code, reason) {
     if (this.#stopped) return;
-    if (code === CLOSE_UNAUTHORIZED) {
-      if (typeof this.#options.token === 'function' && !this.#refreshedToken) {
-        this.#refreshedToken = true;
-        this.#schedule(0);
-      } else {
-        this.#unauthorized(reason || 'token refused');
-      }
+    if (code === CloseCode.UNAUTHORIZED) {
+      this.#tokenRefused(reason || 'token refused');
       return;
     }
-    if (code === CLOSE_FORBIDDEN) {
-      this.#state('forbidden', { reason });
+    if (code === CloseCode.FORBIDDEN) {
       this.#stopped = true;
+      this.#state('forbidden', { code, reason });
       return;
     }
     this.#stats.reconnects += 1;
-    if (code === CLOSE_MOVED || code === CLOSE_TOO_SLOW) {
-      this.#state(code === CLOSE_MOVED ? 'moved' : 'reconnecting', { code, reason });
+    if (code === CloseCode.MOVED || code === CloseCode.TOO_SLOW) {
+      this.#state(code === CloseCode.MOVED ? 'moved' : 'reconnecting', { code, reason });
       this.#schedule(this.#attempt++ === 0 ? 0 : this.#delay());
       return;
     }
     this.#state('reconnecting', { code, reason });
-    this.#schedule(code === CLOSE_TOO_MANY ? this.#options.backoffMaxMs : this.#delay());
+    this.#schedule(code === CloseCode.TOO_MANY ? this.#options.backoffMaxMs : this.#delay());
+  }
+
+  /** The token was refused: try once more with a fresh one (when token is a function), then give up. */
+  #tokenRefused(reason) {
+    if (typeof this.#options.token === 'function' && !this.#askedForFreshToken) {
+      this.#askedForFreshToken = true;
+      this.#schedule(0);
+      return;
+    }
+    this.#stopped = true;
+    this.#state('unauthorized', { reason });
   }
 
   #retry() {
@@ -237,23 +436,48 @@ export class AgentEventsClient {
     return Math.floor(Math.random() * cap);
   }
 
+  /** @param {number} ms */
   #schedule(ms) {
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => this.#run(), ms);
   }
 
-  #unauthorized(reason) {
-    this.#stopped = true;
-    this.#state('unauthorized', { reason });
+  /**
+   * Calls a callback; what it throws goes to onError and changes nothing else. True when it returned normally.
+   * @param {'onEvent'|'onGap'|'onReset'|'onState'} name
+   * @param {...any} args
+   */
+  #call(name, ...args) {
+    try {
+      /** @type {Function} */ (this.#options[name])(...args);
+      return true;
+    } catch (error) {
+      this.#stats.callbackErrors += 1;
+      this.#report(error instanceof Error ? error : new Error(String(error)));
+      return false;
+    }
   }
 
+  /** @param {Error} error */
+  #report(error) {
+    try {
+      this.#options.onError(error);
+    } catch (ignored) {
+      // onError itself failed: there is nobody left to tell
+    }
+  }
+
+  /**
+   * @param {ClientState} state
+   * @param {object} [detail]
+   */
   #state(state, detail) {
-    this.#options.onState(state, detail || {});
+    this.#call('onState', state, detail || {});
   }
 
   #storageKey() {
     try {
-      const payload = JSON.parse(atob(this.#token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+      const payload = JSON.parse(atob(String(this.#token).split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
       return `agent-events:position:${payload.sub}`;
     } catch (error) {
       return null;
@@ -261,17 +485,14 @@ export class AgentEventsClient {
   }
 
   #restorePosition() {
-    if (this.#position || !this.#options.storage) return;
+    if (this.#rules.position || !this.#options.storage) return;
     const key = this.#storageKey();
     const saved = key && this.#options.storage.getItem(key);
-    if (saved && /^\d+:-?\d+$/.test(saved)) {
-      const [partition, offset] = saved.split(':').map(Number);
-      this.#position = { partition, offset };
-    }
+    if (saved && /^\d+:-?\d+$/.test(saved)) this.#rules.position = StreamRules.parse(saved);
   }
 
   #savePosition() {
-    const key = this.#options.storage && this.#storageKey();
-    if (key) this.#options.storage.setItem(key, this.position);
+    const key = this.#persist && this.#options.storage && this.#storageKey();
+    if (key && this.position) this.#options.storage?.setItem(key, this.position);
   }
 }

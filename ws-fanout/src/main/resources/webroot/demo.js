@@ -151,18 +151,25 @@ function updateCounters() {
     `${plural(s.delivered, 'event')} · ${plural(s.gaps, 'gap')} · ${plural(s.reconnects, 'reconnect')}`;
 }
 
-async function signIn(user) {
+/** A fresh demo token for {@code user}; the client asks again before the current one expires. */
+async function tokenOf(user) {
   const response = await fetch(`/dev/token?user=${encodeURIComponent(user)}`);
-  if (!response.ok) {
-    notice('error', `could not sign in: HTTP ${response.status}`);
+  if (!response.ok) throw new Error(`could not sign in: HTTP ${response.status}`);
+  return (await response.json()).token;
+}
+
+async function signIn(user) {
+  try {
+    await tokenOf(user);
+  } catch (error) {
+    notice('error', error.message);
     return;
   }
-  const { token } = await response.json();
   $('[data-testid=signin]').classList.add('hidden');
   $('[data-testid=session]').classList.remove('hidden');
   $('[data-testid=user]').textContent = user;
   client = new AgentEventsClient({
-    token,
+    token: () => tokenOf(user),
     onEvent: (event) => { render(event); updateCounters(); },
     onGap: (gap) => {
       notice('warning', `Run ${gap.runId.slice(0, 8)}: events ${gap.fromSeq}–${gap.toSeq} could not be shown (${gap.reason}).`);
@@ -178,6 +185,7 @@ async function signIn(user) {
     onState: (state, detail) => {
       if (state === 'live') setConnection('live', `live · ${detail.node} · partition ${detail.partition}`);
       else if (state === 'unauthorized') setConnection('error', 'signed out: token refused');
+      else if (state === 'forbidden') setConnection('error', 'refused by the server');
       else if (state === 'stopped') setConnection('', 'signed out');
       else setConnection('reconnecting', state === 'moved' ? 'moving to another node…' : `${state}…`);
       updateCounters();

@@ -1,5 +1,6 @@
 package dev.agentevents.bench;
 
+import dev.agentevents.fanout.Hs256Tokens;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -11,12 +12,9 @@ import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.auth.JWTOptions;
-import io.vertx.ext.auth.PubSecKeyOptions;
-import io.vertx.ext.auth.jwt.JWTAuth;
-import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -39,8 +37,6 @@ public final class FanoutLoadClient {
         int count = Integer.parseInt(args[2]);
         List<String> users = args.length > 3 ? java.nio.file.Files.readAllLines(java.nio.file.Path.of(args[3])) : null;
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setPreferNativeTransport(true));
-        JWTAuth jwt = JWTAuth.create(vertx, new JWTAuthOptions().addPubSecKey(new PubSecKeyOptions()
-                .setAlgorithm("HS256").setBuffer(secret)));
         WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(100_000));
         Meter meter = new Meter();
         List<Future<?>> pending = new ArrayList<>();
@@ -58,8 +54,7 @@ public final class FanoutLoadClient {
                     meter.record((System.currentTimeMillis() - created) * 1000);
                 }
             });
-            String token = jwt.generateToken(new JsonObject().put("sub", users != null ? users.get(i) : "load-" + i),
-                    new JWTOptions().setExpiresInSeconds(3600));
+            String token = Hs256Tokens.issue(secret, users != null ? users.get(i) : "load-" + i, Duration.ofHours(2));
             pending.add(socket.connect(new WebSocketConnectOptions().setAbsoluteURI(url + "?access_token=" + token)));
             if (pending.size() == 200) {
                 connected += settle(pending);

@@ -1,5 +1,6 @@
 package dev.agentevents.bench;
 
+import dev.agentevents.fanout.Hs256Tokens;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentevents.devstack.LocalCluster;
@@ -11,10 +12,6 @@ import dev.agentevents.producer.Published;
 import dev.agentevents.schemas.EventJson;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.auth.JWTOptions;
-import io.vertx.ext.auth.PubSecKeyOptions;
-import io.vertx.ext.auth.jwt.JWTAuth;
-import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import java.io.PrintStream;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
@@ -82,8 +79,6 @@ final class FaultRun {
         Vertx vertx = Vertx.vertx();
         boolean passed = false;
         try {
-            JWTAuth jwt = JWTAuth.create(vertx, new JWTAuthOptions().addPubSecKey(new PubSecKeyOptions()
-                    .setAlgorithm("HS256").setBuffer(cluster.demoSecret())));
             List<String> users = AgentSimulator.Settings.users("fault-user-", settings.users());
             List<String> nodes = cluster.services().stream().filter(s -> s.name().startsWith("fanout"))
                     .map(LocalCluster.Service::address).toList();
@@ -91,8 +86,8 @@ final class FaultRun {
             Map<String, Published> acknowledged = new ConcurrentHashMap<>();
             AtomicLong failedSends = new AtomicLong();
             List<Fault> faults = new ArrayList<>();
-            try (AuditClients clients = new AuditClients(users, nodes, user -> jwt.generateToken(
-                    new JsonObject().put("sub", user), new JWTOptions().setExpiresInSeconds(24 * 3600)), maxSeconds);
+            try (AuditClients clients = new AuditClients(users, nodes, user -> Hs256Tokens.issue(
+                    cluster.demoSecret(), user, Duration.ofHours(24)), maxSeconds);
                  EventPublisher publisher = EventPublisher.create(new PublisherConfig(
                          PublisherConfig.of(cluster.bootstrapServers(), cluster.registryUrl()).kafka(),
                          cluster.registryUrl(), dev.agentevents.schemas.Topics.defaults(),

@@ -1,5 +1,6 @@
 package dev.agentevents.bench;
 
+import dev.agentevents.fanout.Hs256Tokens;
 import dev.agentevents.devstack.LocalCluster;
 import dev.agentevents.embedded.EmbeddedKafka;
 import dev.agentevents.event.AgentEvent;
@@ -13,9 +14,6 @@ import dev.agentevents.serde.AvroDeserializer;
 import dev.agentevents.serde.SchemaRegistryClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.auth.PubSecKeyOptions;
-import io.vertx.ext.auth.jwt.JWTAuth;
-import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -323,12 +321,10 @@ final class ScaleScenario {
         String node = via.address();
         Vertx vertx = Vertx.vertx();
         try {
-            JWTAuth jwt = JWTAuth.create(vertx, new JWTAuthOptions().addPubSecKey(new PubSecKeyOptions()
-                    .setAlgorithm("HS256").setBuffer(cluster.demoSecret())));
             Map<String, List<String>> byUrl = new HashMap<>();
             for (int i = 0; i < connections; i++) {
                 String user = "load-" + i;
-                String token = jwt.generateToken(new JsonObject().put("sub", user));
+                String token = Hs256Tokens.issue(cluster.demoSecret(), user, Duration.ofHours(2));
                 String url = null;
                 for (int attempt = 0; attempt < 100 && url == null; attempt++) {
                     HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(node + "route"))

@@ -15,13 +15,16 @@ final class Connections {
         final FanoutMetrics.Transport transport;
         final Runnable ping;
         final Runnable kill;
+        final Runnable gone;
         volatile long lastPongMs = System.currentTimeMillis();
 
-        Connection(Subscriber subscriber, FanoutMetrics.Transport transport, Runnable ping, Runnable kill) {
+        Connection(Subscriber subscriber, FanoutMetrics.Transport transport, Runnable ping, Runnable kill,
+                   Runnable gone) {
             this.subscriber = subscriber;
             this.transport = transport;
             this.ping = ping;
             this.kill = kill;
+            this.gone = gone;
         }
 
         void ponged() {
@@ -41,8 +44,10 @@ final class Connections {
         this.metrics = metrics;
     }
 
-    Connection track(Subscriber subscriber, FanoutMetrics.Transport transport, Runnable ping, Runnable kill) {
-        Connection connection = new Connection(subscriber, transport, ping, kill);
+    /** Tracks a new connection; {@code gone} runs once it went away (its slots and timers are given back). */
+    Connection track(Subscriber subscriber, FanoutMetrics.Transport transport, Runnable ping, Runnable kill,
+                     Runnable gone) {
+        Connection connection = new Connection(subscriber, transport, ping, kill, gone);
         live.add(connection);
         metrics.opened(transport);
         return connection;
@@ -52,6 +57,7 @@ final class Connections {
     void untrack(Connection connection) {
         if (live.remove(connection)) {
             metrics.closed(connection.transport);
+            connection.gone.run();
         }
         connection.subscriber.disconnected();
     }

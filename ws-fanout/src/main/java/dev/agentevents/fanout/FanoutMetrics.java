@@ -29,7 +29,7 @@ final class FanoutMetrics {
     }
 
     /** Where a resume position was served from. */
-    enum ResumeSource { CURRENT, MEMORY, KAFKA, RESET, FAILED, INTERRUPTED }
+    enum ResumeSource { CURRENT, MEMORY, KAFKA, RESET, FAILED, INTERRUPTED, REFUSED }
 
     enum MoveCause {
         /** The client came to a node that does not serve its partition. */
@@ -42,8 +42,17 @@ final class FanoutMetrics {
         SHUTDOWN
     }
 
-    /** Why a connection or a client message was refused. */
-    enum Refusal { ORIGIN, TOKEN, CONNECTIONS_PER_USER, CLIENT_MESSAGE_SIZE, CLIENT_MESSAGE_RATE, BINARY_FRAME }
+    /** Why a connection, a client message or a node's URL was refused, or a connection closed by the node. */
+    enum Refusal {
+        ORIGIN, TOKEN, CONNECTIONS_PER_USER, NODE_CONNECTIONS, ADDRESS_CONNECTIONS, HANDSHAKE_TIMEOUT,
+        CLIENT_MESSAGE_SIZE, CLIENT_MESSAGE_RATE, BINARY_FRAME,
+        /** A refresh with a token of another user (4403). */
+        REFRESH_OTHER_USER,
+        /** The token expired without a refresh (4401). */
+        TOKEN_EXPIRED,
+        /** The group named an owner URL that FANOUT_ALLOWED_NODE_URLS does not allow. */
+        NODE_URL
+    }
 
     private final MeterRegistry registry;
     private final Counter delivered;

@@ -81,11 +81,25 @@ public final class FanoutNode implements AutoCloseable {
         CatchUpReader catchUp = new CatchUpReader(config, metrics, decoder, clientId);
         PartitionFeed feed = null;
         try {
-            TokenVerifier tokens = TokenVerifier.create(vertx, config);
+            VerificationKeys keys = VerificationKeys.load(config);
+            TokenVerifier tokens = new TokenVerifier(vertx, keys, config);
+            if (!FanoutConfig.blank(config.tokens().jwksUrl())) {
+                vertx.setPeriodic(config.tokens().jwksRefresh().toMillis(),
+                        id -> vertx.executeBlocking(keys::refresh, false));
+            }
+            if (config.demo() && config.demoOnAnyHost()) {
+                LOG.warn("FANOUT_DEMO_ON_ANY_HOST=true: /dev/token hands out tokens for ANY user on {}, reachable from"
+                        + " other machines. Never do this with a production secret.", config.host());
+            }
+            if (!config.tokens().requireExp()) {
+                LOG.warn("FANOUT_JWT_REQUIRE_EXP=false: tokens without exp are accepted and their connections never"
+                        + " expire");
+            }
             feed = new PartitionFeed(config, metrics, subscribers, owners, decoder, clientId);
             feed.start();
             FanoutVerticle.Shared shared = new FanoutVerticle.Shared(config, port, feed, subscribers, owners, catchUp,
-                    tokens, metrics, url, resource("webroot/agent-events-client.js"));
+                    tokens, Tickets.of(config), new ConnectionLimits(config), metrics, url,
+                    resource("webroot/agent-events-client.js"));
             List<FanoutVerticle> verticles = new CopyOnWriteArrayList<>();
             vertx.deployVerticle(() -> {
                 FanoutVerticle verticle = new FanoutVerticle(shared);

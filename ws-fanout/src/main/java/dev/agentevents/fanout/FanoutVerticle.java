@@ -5,12 +5,15 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.StaticHandler;
-import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The HTTP side of a fanout node (one instance per event loop, sharing the port): {@code GET /route},
@@ -22,13 +25,15 @@ final class FanoutVerticle extends VerticleBase {
 
     /** What every verticle of a node shares. */
     record Shared(FanoutConfig config, int port, PartitionFeed feed, SubscriberRegistry registry,
-                  OwnerDirectory owners, CatchUpReader catchUp, TokenVerifier tokens, FanoutMetrics metrics,
-                  String advertisedUrl, String clientScript) {
+                  OwnerDirectory owners, CatchUpReader catchUp, TokenVerifier tokens, Tickets tickets,
+                  ConnectionLimits limits, FanoutMetrics metrics, String advertisedUrl, String clientScript) {
     }
 
     private final Shared shared;
     private final FanoutConfig config;
     private Connections connections;
+    /** Connections that have not sent a whole request yet, with the timer that closes them if they never do. */
+    private final Map<HttpConnection, Long> handshakes = new ConcurrentHashMap<>();
     private Admission admission;
     private HttpServer server;
 
@@ -41,13 +46,21 @@ final class FanoutVerticle extends VerticleBase {
     public Future<?> start() {
         FanoutMetrics metrics = shared.metrics();
         connections = new Connections(metrics);
-        admission = new Admission(vertx, config, shared.tokens(), shared.registry(), shared.feed(), shared.owners(),
-                shared.advertisedUrl(), metrics);
+        admission = new Admission(vertx, config, shared.tokens(), shared.tickets(), shared.registry(), shared.feed(),
+                shared.owners(), shared.limits(), shared.advertisedUrl(), metrics);
         ConnectionStart start = new ConnectionStart(config, shared.registry(), shared.catchUp(), metrics);
-        WebSocketTransport webSocket = new WebSocketTransport(vertx, config, admission, start, connections, metrics);
+        WebSocketTransport webSocket = new WebSocketTransport(vertx, config, admission, shared.tokens(), start,
+                connections, metrics);
         SseTransport sse = new SseTransport(vertx, config, admission, start, connections, metrics);
 
         Router router = Router.router(vertx);
+        router.route().handler(ctx -> {
+            Long timer = handshakes.remove(ctx.request().connection());
+            if (timer != null) {
+                vertx.cancelTimer(timer);
+            }
+            ctx.next();
+        });
         router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
         router.get("/health").handler(this::health);
         router.get("/metrics").handler(ctx -> ctx.response()
@@ -63,17 +76,47 @@ final class FanoutVerticle extends VerticleBase {
             router.get("/dev/token").handler(this::demoToken);
             router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
         }
-        long interval = config.pingInterval().toMillis();
+        long interval = config.clients().pingInterval().toMillis();
         vertx.setPeriodic(interval, id -> connections.heartbeat(interval));
         // Netty drops the connection (1006) on anything past this hard ceiling; below it, messages over
         // FANOUT_MAX_CLIENT_FRAME_BYTES get a proper 1009 close from the text handler
-        int ceiling = Math.max(65_536, config.maxClientFrameBytes());
+        int ceiling = Math.max(65_536, config.clients().maxClientFrameBytes());
+        FanoutConfig.ClientLimits clients = config.clients();
         HttpServerOptions options = new HttpServerOptions()
                 .setMaxWebSocketFrameSize(ceiling)
                 .setMaxWebSocketMessageSize(ceiling)
-                .setTcpNoDelay(true);
-        return vertx.createHttpServer(options).requestHandler(router).listen(shared.port(), config.host())
-                .onSuccess(s -> server = s);
+                .setTcpNoDelay(true)
+                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+                .setIdleTimeout((int) clients.idleTimeout().toMillis())
+                .setPerFrameWebSocketCompressionSupported(false)
+                .setPerMessageWebSocketCompressionSupported(clients.compression());
+        if (clients.compression()) {
+            // the cheapest deflate, and no sliding window kept per connection where the client agrees to it
+            options.setWebSocketCompressionLevel(1).setWebSocketAllowServerNoContext(true)
+                    .setWebSocketPreferredClientNoContext(true);
+        }
+        return vertx.createHttpServer(options).connectionHandler(this::handshakeDeadline).requestHandler(router)
+                .listen(shared.port(), config.host()).onSuccess(s -> server = s);
+    }
+
+    /**
+     * A connection must send a whole request within {@code FANOUT_HANDSHAKE_TIMEOUT_MS} of opening (slowloris);
+     * after that the HTTP idle timeout ({@code FANOUT_IDLE_TIMEOUT_MS}) bounds how long it may stay silent.
+     */
+    private void handshakeDeadline(HttpConnection connection) {
+        long timer = vertx.setTimer(config.clients().handshakeTimeout().toMillis(), id -> {
+            if (handshakes.remove(connection) != null) {
+                shared.metrics().refused(FanoutMetrics.Refusal.HANDSHAKE_TIMEOUT);
+                connection.close();
+            }
+        });
+        handshakes.put(connection, timer);
+        connection.closeHandler(v -> {
+            Long pending = handshakes.remove(connection);
+            if (pending != null) {
+                vertx.cancelTimer(pending);
+            }
+        });
     }
 
     private void health(RoutingContext ctx) {
@@ -82,21 +125,29 @@ final class FanoutVerticle extends VerticleBase {
                 .put("node", config.nodeId()).put("partitions", shared.registry().ownedPartitions().size()));
     }
 
-    /** {@code GET /route}: where the token's user is served now (503 with {@code Retry-After} while nowhere). */
+    /**
+     * {@code GET /route}: where the token's user is served now, and a single-use ticket that opens the stream there
+     * (503 with {@code Retry-After} while nowhere). The token comes in the {@code Authorization} header only.
+     */
     private void route(RoutingContext ctx) {
-        admission.userOf(Admission.token(ctx.request())).onComplete(user -> {
-            if (user.failed()) {
-                json(ctx, 401, new JsonObject().put("error", "invalid or missing token: " + user.cause().getMessage()));
+        String header = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
+        String token = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim()
+                : null;
+        admission.routeFor(token).onComplete(identity -> {
+            if (identity.failed()) {
+                json(ctx, 401, new JsonObject().put("error", "invalid or missing token: "
+                        + identity.cause().getMessage()));
                 return;
             }
-            int partition = admission.partitionOf(user.result());
+            int partition = admission.partitionOf(identity.result().userId());
             admission.ownerOf(partition).onComplete(owner -> {
                 if (owner.result() == null) {
                     ctx.response().putHeader("Retry-After", "1");
                     json(ctx, 503, new JsonObject().put("error", "no node serves partition " + partition
                             + " right now (rebalancing); retry").put("partition", partition));
                 } else {
-                    json(ctx, 200, new JsonObject().put("url", owner.result()).put("partition", partition));
+                    json(ctx, 200, new JsonObject().put("url", owner.result()).put("partition", partition)
+                            .put("ticket", admission.ticketFor(identity.result())));
                 }
             });
         });
@@ -104,11 +155,13 @@ final class FanoutVerticle extends VerticleBase {
 
     private void demoToken(RoutingContext ctx) {
         String user = ctx.request().getParam("user");
-        if (user == null || user.isBlank() || user.length() > 64) {
-            json(ctx, 400, new JsonObject().put("error", "give ?user=<id> (1 to 64 characters)"));
+        String problem = user == null || user.isBlank() || user.length() > 64 ? "give ?user=<id> (1 to 64 characters)"
+                : UserIds.problem(user.trim(), config.tokens().maxUserIdBytes());
+        if (problem != null) {
+            json(ctx, 400, new JsonObject().put("error", problem));
             return;
         }
-        json(ctx, 200, new JsonObject().put("token", shared.tokens().issue(user.trim(), Duration.ofHours(8)))
+        json(ctx, 200, new JsonObject().put("token", shared.tokens().issue(user.trim(), config.demoTokenTtl()))
                 .put("user", user.trim()));
     }
 

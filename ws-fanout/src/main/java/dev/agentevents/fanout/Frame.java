@@ -77,6 +77,26 @@ record Frame(int partition, long offset, String userId, String runId, String thr
         return control(EventJson.MAPPER.createObjectNode().put("type", "moved").put("url", url));
     }
 
+    /** The token expires at {@code expSeconds}: send {@code {"type":"refresh","token":…}} to go on. */
+    static Frame expiring(long expSeconds) {
+        return control(EventJson.MAPPER.createObjectNode().put("type", "expiring").put("exp", expSeconds));
+    }
+
+    /** A refresh was accepted; the connection now lives until {@code expSeconds}. */
+    static Frame refreshed(long expSeconds) {
+        return control(EventJson.MAPPER.createObjectNode().put("type", "refreshed").put("exp", expSeconds));
+    }
+
+    /**
+     * A record of the user at {@code partition:offset} this node cannot decode: a gap of unknown extent, so the
+     * client knows something is missing there instead of the stream stopping.
+     */
+    static Frame undecodable(int partition, long offset, String userId) {
+        String text = text(EventJson.MAPPER.createObjectNode().put("type", "gap").put("pos", partition + ":" + offset)
+                .putNull("runId").putNull("threadId").putNull("fromSeq").putNull("toSeq").put("reason", "UNDECODABLE"));
+        return new Frame(partition, offset, userId, null, null, 0, text);
+    }
+
     static Frame reset(String reason) {
         return control(EventJson.MAPPER.createObjectNode().put("type", "reset").put("reason", reason));
     }

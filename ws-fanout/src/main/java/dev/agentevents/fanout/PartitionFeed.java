@@ -125,6 +125,7 @@ final class PartitionFeed implements AutoCloseable {
             LOG.error("skipping undecodable record {}:{} of the ordered topic: {}", record.partition(),
                     record.offset(), e.toString());
             metrics.dropped(FanoutMetrics.DropReason.UNDECODABLE, 1);
+            registry.undecodable(record.partition(), record.offset(), record.key());
             return;
         }
         registry.dispatch(frame);

@@ -10,7 +10,9 @@ import io.vertx.ext.web.RoutingContext;
 /**
  * {@code GET /events}: protocol v1 as Server-Sent Events, for clients that cannot use WebSockets. Each event and gap
  * frame carries {@code id: <partition>:<offset>}, and {@code Last-Event-ID} is the resume position; a refusal is an
- * HTTP status (401, 429), a move a {@code moved} frame that ends the stream, a close an {@code event: close}.
+ * HTTP status (401, 403, 429, 503), a move a {@code moved} frame that ends the stream, a close an
+ * {@code event: close}. An event stream cannot be refreshed: it ends at the token's {@code exp} with
+ * {@code event: close} code 4401, and the client reconnects with a fresh token and {@code Last-Event-ID}.
  */
 final class SseTransport {
 
@@ -33,28 +35,30 @@ final class SseTransport {
 
     void handle(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
-        Admission.Refused origin = admission.checkOrigin(request);
-        if (origin != null) {
-            ctx.response().setStatusCode(403).end(origin.message());
+        Admission.Entry entry = admission.enter(request);
+        if (entry instanceof Admission.Refused refused) {
+            FanoutVerticle.json(ctx, refused.httpStatus(), new JsonObject().put("error", refused.message()));
             return;
         }
+        ConnectionLimits.Reservation reservation = ((Admission.Entered) entry).reservation();
         String lastEventId = request.getHeader("Last-Event-ID");
         ResumePosition resume = ResumePosition.parse(lastEventId != null ? lastEventId : request.getParam("resume"));
-        admission.admit(Admission.token(request)).onComplete(outcome -> {
+        admission.admit(Admission.Credentials.of(request), reservation).onComplete(outcome -> {
             HttpServerResponse response = ctx.response();
+            Admission.Outcome result = outcome.result();
             if (response.closed()) {
                 metrics.abandoned(FanoutMetrics.Transport.SSE);
+                if (result instanceof Admission.Admitted admitted) {
+                    admitted.reservation().release();
+                }
                 return;
             }
-            Admission.Outcome result = outcome.result();
             if (result instanceof Admission.Admitted admitted) {
                 accept(request, response, admitted, resume);
             } else if (result instanceof Admission.Elsewhere elsewhere) {
                 open(response).end("data: " + Frame.moved(elsewhere.url()).text() + "\n\n");
             } else if (result instanceof Admission.Refused refused) {
-                boolean crowded = refused.refusal() == FanoutMetrics.Refusal.CONNECTIONS_PER_USER;
-                FanoutVerticle.json(ctx, crowded ? 429 : 401, new JsonObject().put("error",
-                        crowded ? "too many connections for this user" : "invalid or missing token"));
+                FanoutVerticle.json(ctx, refused.httpStatus(), new JsonObject().put("error", refused.message()));
             }
         });
     }
@@ -72,14 +76,27 @@ final class SseTransport {
                                 response.end("event: close\ndata: " + new JsonObject().put("code", code)
                                         .put("reason", reason).encode() + "\n\n");
                             }
-                        }), metrics, config.queueFrames(), config.queueBytes());
+                        }), metrics, config.clients().queueFrames(), config.clients().queueBytes());
+        // an event stream cannot be refreshed in place: it ends at exp, and the client reconnects with a fresh token
+        TokenLifetime lifetime = new TokenLifetime(vertx, admitted.identity().expiresAtMs(),
+                config.tokens().expiryWarning(),
+                () -> subscriber.control(Frame.expiring(admitted.identity().expiresAtMs() / 1000)),
+                () -> {
+                    metrics.refused(FanoutMetrics.Refusal.TOKEN_EXPIRED);
+                    subscriber.closeAfter(null, WebSocketTransport.UNAUTHORIZED,
+                            "token expired; reconnect with a fresh token and Last-Event-ID");
+                });
         Connections.Connection connection = connections.track(subscriber, FanoutMetrics.Transport.SSE, () -> {
             if (!response.ended()) {
                 response.write(": ping\n\n");
             }
-        }, () -> request.connection().close());
+        }, () -> request.connection().close(), () -> {
+            lifetime.cancel();
+            admitted.reservation().release();
+        });
         connection.neverSilent();
         response.closeHandler(v -> connections.untrack(connection));
+        response.endHandler(v -> connections.untrack(connection));
         start.begin(subscriber, resume);
     }
 

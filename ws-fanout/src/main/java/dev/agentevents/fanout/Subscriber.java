@@ -92,8 +92,9 @@ final class Subscriber {
     }
 
     private boolean wants(Frame frame) {
-        return (runFilter == null || runFilter.equals(frame.runId()))
-                && (threadFilter == null || threadFilter.equals(frame.threadId()));
+        // a frame of no known run (an undecodable record of the user) concerns every filter
+        return frame.runId() == null || ((runFilter == null || runFilter.equals(frame.runId()))
+                && (threadFilter == null || threadFilter.equals(frame.threadId())));
     }
 
     /** Sets the position this subscriber starts after: frames at or before it are not sent. */

@@ -107,6 +107,29 @@ final class SubscriberRegistry {
     }
 
     /**
+     * A record at {@code partition:offset} that cannot be decoded: the connections of the user its key names get a
+     * gap frame for it ({@link Frame#undecodable}), so they learn something is missing there.
+     */
+    void undecodable(int partition, long offset, byte[] key) {
+        if (key == null) {
+            return;
+        }
+        String userId = new String(key, java.nio.charset.StandardCharsets.UTF_8);
+        Owned state = owned.get(partition);
+        if (state == null) {
+            return;
+        }
+        synchronized (state) {
+            state.nextOffset = offset + 1;
+            List<Subscriber> subs = state.byUser.get(userId);
+            if (subs != null) {
+                Frame frame = Frame.undecodable(partition, offset, userId);
+                subs.forEach(subscriber -> subscriber.offer(frame));
+            }
+        }
+    }
+
+    /**
      * Registers {@code subscriber}, queueing what it missed after {@code resumeOffset} (null: nothing, live from
      * now) when memory still has it; when it does not, the subscriber is put on hold and the caller must read the
      * returned range back from Kafka.

@@ -1,17 +1,21 @@
 package dev.agentevents.fanout;
 
+import dev.agentevents.fanout.FanoutMetrics.Refusal;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code GET /ws}: protocol v1 over a WebSocket. The upgrade happens before the token is checked, so that a refusal
- * can be a close code (4401, 4429) or a {@code moved} frame and 4009; client messages are held to
- * {@link ClientMessageLimit} (1009, 1008, 1003).
+ * {@code GET /ws}: protocol v1 over a WebSocket. Origin and the node's and address's connection limits are checked
+ * before the upgrade (HTTP 403, 503, 429); the credentials after it, so that a refusal can be a close code (4401,
+ * 4429) or a {@code moved} frame and 4009. The connection lives no longer than its token: {@code expiring} before
+ * {@code exp}, then 4401 at {@code exp} unless the client sent {@code {"type":"refresh","token":…}} for the same user
+ * (another user's token: 4403). Client messages are held to {@link ClientMessageLimit} (1009, 1008, 1003).
  */
 final class WebSocketTransport {
 
@@ -27,15 +31,17 @@ final class WebSocketTransport {
     private final Vertx vertx;
     private final FanoutConfig config;
     private final Admission admission;
+    private final TokenVerifier tokens;
     private final ConnectionStart start;
     private final Connections connections;
     private final FanoutMetrics metrics;
 
-    WebSocketTransport(Vertx vertx, FanoutConfig config, Admission admission, ConnectionStart start,
-                       Connections connections, FanoutMetrics metrics) {
+    WebSocketTransport(Vertx vertx, FanoutConfig config, Admission admission, TokenVerifier tokens,
+                       ConnectionStart start, Connections connections, FanoutMetrics metrics) {
         this.vertx = vertx;
         this.config = config;
         this.admission = admission;
+        this.tokens = tokens;
         this.start = start;
         this.connections = connections;
         this.metrics = metrics;
@@ -43,36 +49,45 @@ final class WebSocketTransport {
 
     void handle(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
-        Admission.Refused origin = admission.checkOrigin(request);
-        if (origin != null) {
-            ctx.response().setStatusCode(403).end(origin.message());
+        Admission.Entry entry = admission.enter(request);
+        if (entry instanceof Admission.Refused refused) {
+            if (refused.httpStatus() == 503) {
+                ctx.response().putHeader("Retry-After", "5");
+            }
+            ctx.response().setStatusCode(refused.httpStatus()).end(refused.message());
             return;
         }
-        String token = Admission.token(request);
+        ConnectionLimits.Reservation reservation = ((Admission.Entered) entry).reservation();
+        Admission.Credentials credentials = Admission.Credentials.of(request);
         ResumePosition resume = ResumePosition.parse(request.getParam("resume"));
         String runId = request.getParam("runId");
         String threadId = request.getParam("threadId");
         request.toWebSocket().onSuccess(socket -> {
             socket.pause();
-            admission.admit(token).onComplete(outcome -> {
+            admission.admit(credentials, reservation).onComplete(outcome -> {
+                Admission.Outcome result = outcome.result();
                 if (socket.isClosed()) {
                     // the client went away while its token was checked: nothing to set up (its handlers would throw)
                     metrics.abandoned(FanoutMetrics.Transport.WEBSOCKET);
+                    if (result instanceof Admission.Admitted admitted) {
+                        admitted.reservation().release();
+                    }
                     return;
                 }
-                Admission.Outcome result = outcome.result();
                 if (result instanceof Admission.Admitted admitted) {
                     accept(socket, admitted, resume, runId, threadId);
                 } else if (result instanceof Admission.Elsewhere elsewhere) {
                     socket.writeTextMessage(Frame.moved(elsewhere.url()).text());
                     socket.close(Subscriber.MOVED, "moved");
                 } else if (result instanceof Admission.Refused refused) {
-                    boolean crowded = refused.refusal() == FanoutMetrics.Refusal.CONNECTIONS_PER_USER;
-                    socket.close(crowded ? TOO_MANY_CONNECTIONS : UNAUTHORIZED,
-                            crowded ? refused.message() : "invalid or missing token");
+                    boolean crowded = refused.refusal() == Refusal.CONNECTIONS_PER_USER;
+                    socket.close(crowded ? TOO_MANY_CONNECTIONS : UNAUTHORIZED, reason(refused.message()));
                 }
             });
-        }).onFailure(e -> LOG.debug("websocket upgrade failed: {}", e.toString()));
+        }).onFailure(e -> {
+            reservation.release();
+            LOG.debug("websocket upgrade failed: {}", e.toString());
+        });
     }
 
     private void accept(ServerWebSocket socket, Admission.Admitted admitted, ResumePosition resume, String runId,
@@ -80,36 +95,87 @@ final class WebSocketTransport {
         Subscriber subscriber = new Subscriber(admitted.userId(), admitted.partition(), runId, threadId,
                 vertx.getOrCreateContext(), new Subscriber.Transport(socket,
                         frame -> socket.writeTextMessage(frame.text()), () -> !socket.isClosed(), socket::close),
-                metrics, config.queueFrames(), config.queueBytes());
+                metrics, config.clients().queueFrames(), config.clients().queueBytes());
+        TokenLifetime lifetime = new TokenLifetime(vertx, admitted.identity().expiresAtMs(),
+                config.tokens().expiryWarning(),
+                () -> subscriber.control(Frame.expiring(seconds(admitted.identity().expiresAtMs()))),
+                () -> {
+                    metrics.refused(Refusal.TOKEN_EXPIRED);
+                    subscriber.closeAfter(null, UNAUTHORIZED, "token expired; connect again with a fresh one");
+                });
         Connections.Connection connection = connections.track(subscriber, FanoutMetrics.Transport.WEBSOCKET,
-                () -> socket.writePing(Buffer.buffer()), () -> socket.close((short) 1001, "server closed the connection"));
+                () -> socket.writePing(Buffer.buffer()), () -> socket.close((short) 1001, "server closed the connection"),
+                () -> {
+                    lifetime.cancel();
+                    admitted.reservation().release();
+                });
         socket.closeHandler(v -> connections.untrack(connection));
         socket.pongHandler(b -> connection.ponged());
-        ClientMessageLimit limit = new ClientMessageLimit(config.maxClientFrameBytes(),
-                config.maxClientMessagesPerSecond());
+        ClientMessageLimit limit = new ClientMessageLimit(config.clients().maxClientFrameBytes(),
+                config.clients().maxClientMessagesPerSecond());
         socket.textMessageHandler(text -> {
             switch (limit.text(text)) {
                 case TOO_LARGE -> {
-                    metrics.refused(FanoutMetrics.Refusal.CLIENT_MESSAGE_SIZE);
-                    socket.close(MESSAGE_TOO_BIG, "messages are limited to " + config.maxClientFrameBytes()
+                    metrics.refused(Refusal.CLIENT_MESSAGE_SIZE);
+                    socket.close(MESSAGE_TOO_BIG, "messages are limited to " + config.clients().maxClientFrameBytes()
                             + " bytes");
                 }
                 case TOO_MANY -> {
-                    metrics.refused(FanoutMetrics.Refusal.CLIENT_MESSAGE_RATE);
-                    socket.close(POLICY_VIOLATION, "more than " + config.maxClientMessagesPerSecond()
+                    metrics.refused(Refusal.CLIENT_MESSAGE_RATE);
+                    socket.close(POLICY_VIOLATION, "more than " + config.clients().maxClientMessagesPerSecond()
                             + " messages per second");
                 }
+                case ACCEPTED -> message(text, admitted.userId(), subscriber, lifetime, socket);
                 default -> { }
             }
         });
         socket.binaryMessageHandler(b -> {
             if (limit.binary() == ClientMessageLimit.Verdict.BINARY) {
-                metrics.refused(FanoutMetrics.Refusal.BINARY_FRAME);
+                metrics.refused(Refusal.BINARY_FRAME);
                 socket.close(UNSUPPORTED_DATA, "binary frames are not accepted");
             }
         });
         socket.exceptionHandler(e -> LOG.debug("socket of {}: {}", admitted.userId(), e.toString()));
         start.begin(subscriber, resume);
         socket.resume();
+    }
+
+    /** A client message: {@code refresh} is the only one with a meaning; anything else is ignored. */
+    private void message(String text, String userId, Subscriber subscriber, TokenLifetime lifetime,
+                         ServerWebSocket socket) {
+        JsonObject message;
+        try {
+            message = new JsonObject(text);
+        } catch (RuntimeException e) {
+            return;
+        }
+        if (!"refresh".equals(message.getValue("type"))) {
+            return;
+        }
+        Object token = message.getValue("token");
+        tokens.verify(token instanceof String s ? s : null).onComplete(identity -> {
+            if (socket.isClosed()) {
+                return;
+            }
+            if (identity.failed()) {
+                metrics.refused(Refusal.TOKEN);
+                subscriber.closeAfter(null, UNAUTHORIZED, reason("refresh refused: " + identity.cause().getMessage()));
+            } else if (!identity.result().userId().equals(userId)) {
+                metrics.refused(Refusal.REFRESH_OTHER_USER);
+                subscriber.closeAfter(null, FORBIDDEN, "refresh token is for another user");
+            } else {
+                lifetime.renew(identity.result().expiresAtMs());
+                subscriber.control(Frame.refreshed(seconds(identity.result().expiresAtMs())));
+            }
+        });
+    }
+
+    private static long seconds(long epochMs) {
+        return epochMs == Long.MAX_VALUE ? -1 : epochMs / 1000;
+    }
+
+    /** A close reason fits 123 bytes of UTF-8. */
+    static String reason(String text) {
+        return text.length() > 100 ? text.substring(0, 100) + "…" : text;
     }
 }
