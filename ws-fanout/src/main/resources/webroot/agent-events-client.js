@@ -71,7 +71,8 @@
  * @typedef {object} ClientOptions
  * @property {string | (() => string | Promise<string>)} token  a JWT whose sub is the user, or a function giving one
  * @property {string} [baseUrl]  any fanout node (default: this page's origin)
- * @property {string[]} [allowedOrigins]  origins the client may follow to (route and moved URLs); default: baseUrl's
+ * @property {string[]} [allowedOrigins]  origins the client may follow to (route and moved URLs), such as
+ *   'https://events.example.com' or, for any port of a host, 'https://events.example.com:*'; default: baseUrl's
  * @property {string} [runId]  only this run's events
  * @property {string} [threadId]  only this thread's events
  * @property {(event: AgentEvent, frame: EventFrame) => void} [onEvent]
@@ -210,7 +211,8 @@ export class AgentEventsClient {
       ...options,
       baseUrl,
     };
-    this.#allowedOrigins = new Set((options.allowedOrigins || [baseUrl]).map((o) => new URL(o).origin));
+    this.#allowedOrigins = new Set((options.allowedOrigins || [new URL(baseUrl).origin])
+      .map((o) => (o.endsWith(':*') ? o : new URL(o).origin)));
     this.#rules = new StreamRules(this.#options.maxFinishedRuns);
   }
 
@@ -277,8 +279,11 @@ export class AgentEventsClient {
   /** Throws unless {@code url} is on an origin this client was configured to follow. */
   #followable(url) {
     const target = new URL(url, this.#options.baseUrl);
-    const origin = `${target.protocol.replace(/^ws/, 'http')}//${target.host}`;
-    if (!this.#allowedOrigins.has(origin)) throw new Error(`refusing to follow ${url}: ${origin} is not an allowed origin`);
+    const scheme = target.protocol.replace(/^ws/, 'http');
+    const origin = `${scheme}//${target.host}`;
+    if (!this.#allowedOrigins.has(origin) && !this.#allowedOrigins.has(`${scheme}//${target.hostname}:*`)) {
+      throw new Error(`refusing to follow ${url}: ${origin} is not an allowed origin`);
+    }
     return target;
   }
 

@@ -170,6 +170,7 @@ async function signIn(user) {
   $('[data-testid=user]').textContent = user;
   client = new AgentEventsClient({
     token: () => tokenOf(user),
+    allowedOrigins: [`${location.protocol}//${location.hostname}:*`], // the demo's nodes: this host, any port
     onEvent: (event) => { render(event); updateCounters(); },
     onGap: (gap) => {
       notice('warning', `Run ${gap.runId.slice(0, 8)}: events ${gap.fromSeq}–${gap.toSeq} could not be shown (${gap.reason}).`);

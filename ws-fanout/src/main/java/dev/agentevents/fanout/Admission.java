@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -101,9 +102,18 @@ final class Admission {
         return new Entered(reserved.reservation());
     }
 
-    /** Who the credentials speak for, whether this node serves them, and whether they may open one more connection. */
+    /**
+     * Who the credentials speak for, whether this node serves them, and whether they may open one more connection;
+     * all within {@code FANOUT_HANDSHAKE_TIMEOUT_MS} of the request (a key set that does not answer, say).
+     */
     Future<Outcome> admit(Credentials credentials, ConnectionLimits.Reservation reservation) {
-        return identify(credentials).transform(identity -> {
+        long timeout = config.clients().handshakeTimeout().toMillis();
+        return identify(credentials).timeout(timeout, TimeUnit.MILLISECONDS).transform(identity -> {
+            if (identity.failed() && identity.cause() instanceof java.util.concurrent.TimeoutException) {
+                reservation.release();
+                return Future.succeededFuture(refuse(Refusal.HANDSHAKE_TIMEOUT, "the token could not be checked"
+                        + " within " + timeout + " ms; try again", 503));
+            }
             if (identity.failed()) {
                 reservation.release();
                 return Future.succeededFuture(refuse(Refusal.TOKEN, identity.cause().getMessage(), 401));

@@ -178,7 +178,7 @@ final class CatchUpReader implements AutoCloseable {
             // transient (brokers unreachable, a slow read, a client that stopped reading): the position is still
             // good, so no reset; the client resumes from it again, as after any 4008
             LOG.warn("catch-up for user {} failed: {}", subscriber.userId, e.toString());
-            subscriber.closeAfter(null, Subscriber.TOO_SLOW, "could not read your missed events back now; resume "
+            subscriber.closeNow(Subscriber.TOO_SLOW, "could not read your missed events back now; resume "
                     + "from the same position");
             return FanoutMetrics.ResumeSource.FAILED;
         }

@@ -5,14 +5,11 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.StaticHandler;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -32,8 +29,6 @@ final class FanoutVerticle extends VerticleBase {
     private final Shared shared;
     private final FanoutConfig config;
     private Connections connections;
-    /** Connections that have not sent a whole request yet, with the timer that closes them if they never do. */
-    private final Map<HttpConnection, Long> handshakes = new ConcurrentHashMap<>();
     private Admission admission;
     private HttpServer server;
 
@@ -54,13 +49,6 @@ final class FanoutVerticle extends VerticleBase {
         SseTransport sse = new SseTransport(vertx, config, admission, start, connections, metrics);
 
         Router router = Router.router(vertx);
-        router.route().handler(ctx -> {
-            Long timer = handshakes.remove(ctx.request().connection());
-            if (timer != null) {
-                vertx.cancelTimer(timer);
-            }
-            ctx.next();
-        });
         router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
         router.get("/health").handler(this::health);
         router.get("/metrics").handler(ctx -> ctx.response()
@@ -86,6 +74,7 @@ final class FanoutVerticle extends VerticleBase {
                 .setMaxWebSocketFrameSize(ceiling)
                 .setMaxWebSocketMessageSize(ceiling)
                 .setTcpNoDelay(true)
+                .setMaxHeaderSize(8192)
                 .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
                 .setIdleTimeout((int) clients.idleTimeout().toMillis())
                 .setPerFrameWebSocketCompressionSupported(false)
@@ -95,28 +84,8 @@ final class FanoutVerticle extends VerticleBase {
             options.setWebSocketCompressionLevel(1).setWebSocketAllowServerNoContext(true)
                     .setWebSocketPreferredClientNoContext(true);
         }
-        return vertx.createHttpServer(options).connectionHandler(this::handshakeDeadline).requestHandler(router)
-                .listen(shared.port(), config.host()).onSuccess(s -> server = s);
-    }
-
-    /**
-     * A connection must send a whole request within {@code FANOUT_HANDSHAKE_TIMEOUT_MS} of opening (slowloris);
-     * after that the HTTP idle timeout ({@code FANOUT_IDLE_TIMEOUT_MS}) bounds how long it may stay silent.
-     */
-    private void handshakeDeadline(HttpConnection connection) {
-        long timer = vertx.setTimer(config.clients().handshakeTimeout().toMillis(), id -> {
-            if (handshakes.remove(connection) != null) {
-                shared.metrics().refused(FanoutMetrics.Refusal.HANDSHAKE_TIMEOUT);
-                connection.close();
-            }
-        });
-        handshakes.put(connection, timer);
-        connection.closeHandler(v -> {
-            Long pending = handshakes.remove(connection);
-            if (pending != null) {
-                vertx.cancelTimer(pending);
-            }
-        });
+        return vertx.createHttpServer(options).requestHandler(router).listen(shared.port(), config.host())
+                .onSuccess(s -> server = s);
     }
 
     private void health(RoutingContext ctx) {

@@ -83,7 +83,7 @@ final class SseTransport {
                 () -> subscriber.control(Frame.expiring(admitted.identity().expiresAtMs() / 1000)),
                 () -> {
                     metrics.refused(FanoutMetrics.Refusal.TOKEN_EXPIRED);
-                    subscriber.closeAfter(null, WebSocketTransport.UNAUTHORIZED,
+                    subscriber.closeNow(WebSocketTransport.UNAUTHORIZED,
                             "token expired; reconnect with a fresh token and Last-Event-ID");
                 });
         Connections.Connection connection = connections.track(subscriber, FanoutMetrics.Transport.SSE, () -> {

@@ -215,6 +215,27 @@ final class Subscriber {
         }
     }
 
+    /**
+     * Closes with {@code code} at once, dropping what is queued: for a connection that must end now whether or not
+     * its socket drains (its token expired, its catch-up failed).
+     */
+    void closeNow(short code, String reason) {
+        synchronized (this) {
+            if (closed && closeReason == null) {
+                return; // already closed, or closing for good
+            }
+            queue.clear();
+            queuedBytes = 0;
+            held = null;
+            closed = true;
+            closeReason = null;
+        }
+        context.runOnContext(v -> {
+            transport.close(code, reason);
+            onClosed.run();
+        });
+    }
+
     synchronized boolean isClosed() {
         return closed;
     }

@@ -101,7 +101,7 @@ final class WebSocketTransport {
                 () -> subscriber.control(Frame.expiring(seconds(admitted.identity().expiresAtMs()))),
                 () -> {
                     metrics.refused(Refusal.TOKEN_EXPIRED);
-                    subscriber.closeAfter(null, UNAUTHORIZED, "token expired; connect again with a fresh one");
+                    subscriber.closeNow(UNAUTHORIZED, "token expired; connect again with a fresh one");
                 });
         Connections.Connection connection = connections.track(subscriber, FanoutMetrics.Transport.WEBSOCKET,
                 () -> socket.writePing(Buffer.buffer()), () -> socket.close((short) 1001, "server closed the connection"),

@@ -106,4 +106,29 @@ class DemoPageBrowserTest {
         page.screenshot(new Page.ScreenshotOptions().setPath(Paths.get("target", "demo-page.png")).setFullPage(true));
         org.assertj.core.api.Assertions.assertThat(errors).isEmpty();
     }
+
+    @Test
+    void shouldStayLiveAcrossTokenRefreshesWithNoReconnectAndNothingMissed() throws Exception {
+        FanoutNode node = fixture.startSoleNode(Map.of("FANOUT_DEMO", "true", "FANOUT_DEMO_TOKEN_TTL_MS", "4000",
+                "FANOUT_TOKEN_EXPIRY_WARNING_MS", "2000"));
+        Page page = browser.newPage();
+        List<String> errors = new ArrayList<>();
+        page.onPageError(errors::add);
+        page.navigate(node.httpUrl() + "/");
+        page.click("button[data-user=bob]");
+        assertThat(page.locator("[data-testid=connection] .label")).containsText("live",
+                new LocatorAssertions.ContainsTextOptions().setTimeout(20_000));
+
+        // well past the first token's exp (4 s) and the server's leeway (5 s): only refreshes keep the socket
+        Thread.sleep(12_000);
+        fixture.writeAll(FanoutFixture.run("bob", "run-after-expiry"));
+        Locator run = page.locator("article[data-run-id=run-after-expiry]");
+        assertThat(run.locator("[data-testid=status]")).hasText("completed",
+                new LocatorAssertions.HasTextOptions().setTimeout(20_000));
+        assertThat(page.locator("[data-testid=counters]")).containsText("0 reconnects");
+        assertThat(page.locator("[data-testid=connection] .label")).containsText("live");
+        org.assertj.core.api.Assertions.assertThat(FanoutNodeTest.scrape(node))
+                .doesNotContain("fanout_refused_total{reason=\"token_expired\"} 1.0");
+        org.assertj.core.api.Assertions.assertThat(errors).isEmpty();
+    }
 }

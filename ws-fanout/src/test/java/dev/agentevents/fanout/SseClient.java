@@ -21,6 +21,7 @@ final class SseClient implements AutoCloseable {
     private final List<String> ids = new CopyOnWriteArrayList<>();
     private final InputStream body;
     private final Thread reader;
+    volatile boolean ended;
 
     private SseClient(InputStream body) {
         this.body = body;
@@ -53,6 +54,7 @@ final class SseClient implements AutoCloseable {
                     frames.add(new JsonObject(line.substring(6)));
                 }
             }
+            ended = true;
         } catch (Exception e) {
             // closed by the test
         }

@@ -5,6 +5,8 @@ import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 /** Good and bad tokens for tests, signed with the fixture's HS256 secret (or deliberately not). */
 final class Tokens {
@@ -41,10 +43,31 @@ final class Tokens {
                 .put("exp", System.currentTimeMillis() / 1000 + 600));
     }
 
-    /** A token whose {@code sub} is {@code sub} exactly as given (lone surrogates, control characters). */
+    /**
+     * A token whose {@code sub} is {@code sub} exactly as given: every character outside printable ASCII is written as
+     * a JSON {@code \\u} escape, so lone surrogates and control characters reach the node as they would from a
+     * hostile issuer (UTF-8 could not carry a lone surrogate at all).
+     */
     String withSubject(String sub) {
-        return Hs256Tokens.sign(FanoutFixture.SECRET, new JsonObject().put("sub", sub)
-                .put("exp", System.currentTimeMillis() / 1000 + 600));
+        StringBuilder escaped = new StringBuilder();
+        for (char c : sub.toCharArray()) {
+            if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+                escaped.append(String.format("\\u%04x", (int) c));
+            } else {
+                escaped.append(c);
+            }
+        }
+        String payload = "{\"sub\":\"" + escaped + "\",\"exp\":" + (System.currentTimeMillis() / 1000 + 600) + "}";
+        Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
+        String input = b64.encodeToString("{\"alg\":\"HS256\"}".getBytes(StandardCharsets.UTF_8)) + "."
+                + b64.encodeToString(payload.getBytes(StandardCharsets.US_ASCII));
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(FanoutFixture.SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+            return input + "." + b64.encodeToString(mac.doFinal(input.getBytes(StandardCharsets.US_ASCII)));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     static String unsigned(String user) {

@@ -34,15 +34,31 @@ final class WsClient implements AutoCloseable {
     }
 
     static WsClient connect(Vertx vertx, String url, String origin) throws Exception {
+        return connect(vertx, url, origin, java.util.Map.of());
+    }
+
+    /** Connects with {@code headers} added to the upgrade request. */
+    static WsClient connect(Vertx vertx, String url, String origin, java.util.Map<String, String> headers)
+            throws Exception {
         WebSocketClient client = vertx.createWebSocketClient();
         WebSocketConnectOptions options = new WebSocketConnectOptions().setAbsoluteURI(url);
         if (origin != null) {
             options.addHeader("Origin", origin);
         }
+        headers.forEach(options::addHeader);
         WsClient ws = new WsClient(client, client.webSocket());
         try {
             ws.socket.connect(options).await(10, TimeUnit.SECONDS);
         } catch (Exception e) {
+            // a node may close a refused socket before the client's connect completes: then the close is the answer
+            if (ws.socket.isClosed()) {
+                try {
+                    ws.closeCode.get(5, TimeUnit.SECONDS);
+                    return ws;
+                } catch (Exception notClosedAfterAll) {
+                    e.addSuppressed(notClosedAfterAll);
+                }
+            }
             client.close();
             throw e;
         }
