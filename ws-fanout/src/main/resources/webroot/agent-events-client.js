@@ -97,8 +97,9 @@ const TERMINAL = new Set(['agent_completed', 'agent_failed']);
 /**
  * The protocol's rules for one user's stream, without any I/O: a frame at or before the position is a repeat; an
  * event at or before its run's last seq is a repeat; an event after its run's end is dropped; an event past the next
- * seq reports the missing seqs as a gap first. check() says what to do with a frame, commit() records it. The same
- * rules, as JSON test vectors, hold the Java audit client (test-fixtures' protocol/stream-rules.json).
+ * seq reports the missing seqs as a gap first. check() says what to do with a frame, commit() records a frame to
+ * deliver or report, skip() moves the position past one dropped by seq or after its run's end. The same
+ * rules hold the Java clients: both are tested against test-fixtures' protocol/stream-rules.json.
  */
 export class StreamRules {
   /** @type {{partition: number, offset: number} | null} */
@@ -145,6 +146,7 @@ export class StreamRules {
   commit(frame) {
     this.position = StreamRules.parse(frame.pos);
     const runId = frame.type === 'gap' ? frame.runId : frame.event.runId;
+    if (runId == null) return; // a gap of an undecodable record: no run to move on
     let run = this.#runs.get(runId);
     if (!run) {
       run = { lastSeq: -1, terminal: false };
@@ -160,6 +162,14 @@ export class StreamRules {
       this.#finished.push(runId);
       while (this.#finished.length > this.#maxFinished) this.#runs.delete(/** @type {string} */ (this.#finished.shift()));
     }
+  }
+
+  /**
+   * Moves the position past a frame check() dropped by seq or after its run's end, so a resume does not ask again.
+   * @param {any} frame
+   */
+  skip(frame) {
+    this.position = StreamRules.parse(frame.pos);
   }
 
   /** Runs remembered (open, and the most recently finished). */
@@ -324,6 +334,10 @@ export class AgentEventsClient {
       if (verdict.reason === 'after-end') {
         this.#report(new Error(`event seq ${frame.event.seq} after the end of run ${frame.event.runId}`));
       }
+      if (verdict.reason !== 'position') {
+        this.#rules.skip(frame);
+        this.#savePosition();
+      }
       return;
     }
     if (verdict.action === 'gap') {
@@ -359,7 +373,7 @@ export class AgentEventsClient {
         try {
           this.#next = frame.url ? this.#followable(frame.url).href : null;
         } catch (error) {
-          this.#report(/** @type {Error} */ (error));
+          this.#report(error);
           this.#next = null;
         }
         this.#state('moved', frame);
@@ -389,7 +403,7 @@ export class AgentEventsClient {
         socket.send(JSON.stringify({ type: 'refresh', token }));
       }
     } catch (error) {
-      this.#report(/** @type {Error} */ (error));
+      this.#report(error);
     }
   }
 
@@ -458,15 +472,15 @@ export class AgentEventsClient {
       return true;
     } catch (error) {
       this.#stats.callbackErrors += 1;
-      this.#report(error instanceof Error ? error : new Error(String(error)));
+      this.#report(error);
       return false;
     }
   }
 
-  /** @param {Error} error */
+  /** @param {unknown} error */
   #report(error) {
     try {
-      this.#options.onError(error);
+      this.#options.onError(error instanceof Error ? error : new Error(String(error)));
     } catch (ignored) {
       // onError itself failed: there is nobody left to tell
     }

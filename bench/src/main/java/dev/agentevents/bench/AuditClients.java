@@ -2,6 +2,7 @@ package dev.agentevents.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentevents.testing.StreamRules;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.ClientWebSocket;
@@ -13,7 +14,6 @@ import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -66,7 +66,7 @@ final class AuditClients implements AutoCloseable {
     final class Client {
         final String user;
         final Map<String, Integer> received = new ConcurrentHashMap<>();
-        final Map<String, Long> lastSeqOfRun = new HashMap<>();
+        private final StreamRules rules = new StreamRules();
         final Map<String, Boolean> ended = new ConcurrentHashMap<>();
         final AtomicLong duplicates = new AtomicLong();
         final AtomicLong repeatsDropped = new AtomicLong();
@@ -76,7 +76,6 @@ final class AuditClients implements AutoCloseable {
         final AtomicLong connections = new AtomicLong();
         /** Milliseconds since the clients started, of every event delivered (event loop only). */
         final java.util.List<Long> deliveredAt = new java.util.ArrayList<>();
-        private String position;
         private int attempt;
 
         Client(String user) {
@@ -126,7 +125,7 @@ final class AuditClients implements AutoCloseable {
                 }
             });
             socket.connect(new WebSocketConnectOptions().setConnectTimeout(5000).setAbsoluteURI(url
-                    + "?access_token=" + token + (position == null ? "" : "&resume=" + position)))
+                    + "?access_token=" + token + (rules.position() == null ? "" : "&resume=" + rules.position())))
                     .onSuccess(s -> {
                         connections.incrementAndGet();
                         attempt = 0;
@@ -141,48 +140,42 @@ final class AuditClients implements AutoCloseable {
             } catch (Exception e) {
                 throw new IllegalStateException("unreadable frame " + text, e);
             }
-            String type = frame.path("type").asText();
-            if (!type.equals("event") && !type.equals("gap")) {
-                return;
-            }
-            String pos = frame.path("pos").asText();
-            if (!advance(pos)) {
-                return;
-            }
-            if (type.equals("gap")) {
-                gaps.incrementAndGet();
-                lastSeqOfRun.merge(frame.path("runId").asText(), frame.path("toSeq").asLong(), Math::max);
-                return;
+            // the browser client's rules (StreamRules): by position, then by seq within the run; what they drop is
+            // not shown
+            StreamRules.Verdict verdict = rules.check(frame);
+            switch (verdict.action()) {
+                case CONTROL -> {
+                    return;
+                }
+                case GAP -> {
+                    gaps.incrementAndGet();
+                    rules.commit(frame);
+                    return;
+                }
+                case DROP -> {
+                    countDrop(verdict.reason(), frame.path("event"));
+                    if (!verdict.reason().equals("position")) {
+                        rules.skip(frame);
+                    }
+                    return;
+                }
+                case DELIVER -> {
+                    // delivered below
+                }
             }
             JsonNode event = frame.path("event");
+            rules.commit(frame);
             if (!user.equals(event.path("userId").asText())) {
                 otherUsers.incrementAndGet();
                 return;
             }
-            // the browser client's dedupe: by position, then by seq within the run; what it drops is not shown
             String eventId = event.path("eventId").asText();
-            String runId = event.path("runId").asText();
-            long seq = event.path("seq").asLong();
-            Long last = lastSeqOfRun.get(runId);
-            if (last != null && seq <= last) {
-                if (received.containsKey(eventId)) {
-                    repeatsDropped.incrementAndGet(); // sent again at a new position: harmless once dropped
-                } else {
-                    orderViolations.incrementAndGet(); // arrived after a later event of its run: not shown
-                }
-                return;
-            }
-            if (Boolean.TRUE.equals(ended.get(runId))) {
-                orderViolations.incrementAndGet(); // after the run's end: the client reports an error
-                return;
-            }
             if (received.merge(eventId, 1, Integer::sum) > 1) {
                 duplicates.incrementAndGet();
             }
-            lastSeqOfRun.put(runId, seq);
             String eventType = event.path("type").asText();
             if (eventType.equals("agent_completed") || eventType.equals("agent_failed")) {
-                ended.put(runId, true);
+                ended.put(event.path("runId").asText(), true);
             }
             long sinceStart = System.currentTimeMillis() - startedAtMs;
             synchronized (deliveredAt) {
@@ -194,17 +187,19 @@ final class AuditClients implements AutoCloseable {
             }
         }
 
-        /** Moves the position forward; false for a frame at or before it. */
-        private boolean advance(String pos) {
-            if (position != null) {
-                String[] last = position.split(":");
-                String[] now = pos.split(":");
-                if (last[0].equals(now[0]) && Long.parseLong(now[1]) <= Long.parseLong(last[1])) {
-                    return false;
+        /** Why a frame was dropped, in the audit's terms. */
+        private void countDrop(String reason, JsonNode event) {
+            switch (reason) {
+                case "seq" -> {
+                    if (received.containsKey(event.path("eventId").asText())) {
+                        repeatsDropped.incrementAndGet(); // sent again at a new position: harmless once dropped
+                    } else {
+                        orderViolations.incrementAndGet(); // arrived after a later event of its run: not shown
+                    }
                 }
+                case "after-end" -> orderViolations.incrementAndGet(); // the browser client reports an error
+                default -> { } // at or before the position: already processed
             }
-            position = pos;
-            return true;
         }
 
         /** Whether this client saw the terminal event of {@code runId}. */

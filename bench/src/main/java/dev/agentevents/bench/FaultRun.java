@@ -1,17 +1,16 @@
 package dev.agentevents.bench;
 
-import dev.agentevents.fanout.Hs256Tokens;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentevents.devstack.LocalCluster;
 import dev.agentevents.embedded.EmbeddedKafka;
+import dev.agentevents.fanout.Hs256Tokens;
 import dev.agentevents.producer.AgentSimulator;
 import dev.agentevents.producer.EventPublisher;
-import dev.agentevents.producer.PublisherConfig;
 import dev.agentevents.producer.Published;
+import dev.agentevents.producer.PublisherConfig;
 import dev.agentevents.schemas.EventJson;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import java.io.PrintStream;
 import java.net.http.HttpClient;
 import java.nio.file.Files;

@@ -1,11 +1,11 @@
 package dev.agentevents.bench;
 
-import dev.agentevents.fanout.Hs256Tokens;
 import dev.agentevents.devstack.LocalCluster;
 import dev.agentevents.embedded.EmbeddedKafka;
 import dev.agentevents.event.AgentEvent;
 import dev.agentevents.event.AgentInfo;
 import dev.agentevents.event.Thinking;
+import dev.agentevents.fanout.Hs256Tokens;
 import dev.agentevents.producer.AgentSimulator;
 import dev.agentevents.producer.EventPublisher;
 import dev.agentevents.producer.PublisherConfig;

@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.microsoft.playwright.Browser;
-import com.microsoft.playwright.BrowserType;
 import com.microsoft.playwright.Locator;
 import com.microsoft.playwright.Page;
 import com.microsoft.playwright.Playwright;
 import com.microsoft.playwright.assertions.LocatorAssertions;
 import com.microsoft.playwright.assertions.PlaywrightAssertions;
+import dev.agentevents.testing.Browsers;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -84,18 +84,16 @@ class DevStackIT {
             }
             assertThat(run.get(run.size() - 1).get("type").asText()).isIn("agent_completed", "agent_failed");
 
-            try (Playwright playwright = Playwright.create();
-                 Browser browser = playwright.chromium().launch(new BrowserType.LaunchOptions()
-                         .setExecutablePath(Paths.get("/usr/bin/chromium")).setHeadless(true)
-                         .setArgs(List.of("--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                 "--disable-component-update", "--disable-sync", "--no-first-run")))) {
-                Page page = browser.newPage();
+            try (Playwright playwright = Playwright.create(); Browser browser = Browsers.chromium(playwright)) {
+                List<String> errors = Browsers.errors();
+                Page page = Browsers.page(browser, errors);
                 page.navigate("http://127.0.0.1:" + port + "/");
                 page.click("button[data-user=bob]");
                 Locator done = page.locator("article.run [data-testid=status]:not(.running)").first();
                 PlaywrightAssertions.assertThat(done).isVisible(new LocatorAssertions.IsVisibleOptions()
                         .setTimeout(90_000));
                 page.screenshot(new Page.ScreenshotOptions().setPath(Paths.get("target", "devstack-demo.png")));
+                assertThat(errors).as("script errors on the demo page").isEmpty();
             }
         } finally {
             process.destroy();

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.microsoft.playwright.Browser;
-import com.microsoft.playwright.BrowserType;
 import com.microsoft.playwright.Page;
 import com.microsoft.playwright.Playwright;
 import dev.agentevents.embedded.EmbeddedStack;
@@ -25,6 +24,7 @@ import dev.agentevents.schemas.OrderedRecords;
 import dev.agentevents.schemas.Topics;
 import dev.agentevents.serde.AvroSerializer;
 import dev.agentevents.serde.SchemaRegistryClient;
+import dev.agentevents.testing.Browsers;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -397,18 +397,9 @@ class ReplayTest {
         Result result = replay("--report", report.toString(), "--user", "kim");
 
         assertThat(result.code()).isEqualTo(1);
-        try (Playwright playwright = Playwright.create();
-             Browser browser = playwright.chromium().launch(new BrowserType.LaunchOptions()
-                     .setExecutablePath(Paths.get("/usr/bin/chromium")).setHeadless(true)
-                     .setArgs(List.of("--no-sandbox", "--disable-gpu", "--disable-background-networking")))) {
-            Page page = browser.newPage();
-            List<String> errors = new ArrayList<>();
-            page.onPageError(errors::add);
-            page.onConsoleMessage(m -> {
-                if ("error".equals(m.type())) {
-                    errors.add(m.text());
-                }
-            });
+        try (Playwright playwright = Playwright.create(); Browser browser = Browsers.chromium(playwright)) {
+            List<String> errors = Browsers.errors();
+            Page page = Browsers.page(browser, errors);
             page.navigate(report.toUri().toString());
             assertThat(page.textContent("#summary")).isEqualTo("2 runs · 1 verified · 1 failed");
             assertThat(page.locator("#runs tbody tr").count()).isEqualTo(2);

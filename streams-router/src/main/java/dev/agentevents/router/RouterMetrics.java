@@ -4,8 +4,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.EnumMap;
-import java.util.Map;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The router's own counters (Kafka Streams' metrics are bound next to them): events accepted, events rejected

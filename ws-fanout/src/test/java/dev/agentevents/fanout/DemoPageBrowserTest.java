@@ -1,15 +1,15 @@
 package dev.agentevents.fanout;
 
+import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.microsoft.playwright.Browser;
-import com.microsoft.playwright.BrowserType;
 import com.microsoft.playwright.Locator;
 import com.microsoft.playwright.Page;
 import com.microsoft.playwright.Playwright;
 import com.microsoft.playwright.assertions.LocatorAssertions;
 import dev.agentevents.event.AgentEvent;
-import java.nio.file.Path;
+import dev.agentevents.testing.Browsers;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,15 +18,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
-
 /**
  * The demo page in Debian's Chromium, driven by Playwright: sign in, watch a run's lifecycle events appear in order,
  * lose the socket server-side, and see the page resume without showing anything twice.
  */
 class DemoPageBrowserTest {
 
-    private static final Path CHROMIUM = Paths.get("/usr/bin/chromium");
     private FanoutFixture fixture;
     private Playwright playwright;
     private Browser browser;
@@ -35,11 +32,7 @@ class DemoPageBrowserTest {
     void start() throws Exception {
         fixture = new FanoutFixture();
         playwright = Playwright.create();
-        browser = playwright.chromium().launch(new BrowserType.LaunchOptions()
-                .setExecutablePath(CHROMIUM)
-                .setHeadless(true)
-                .setArgs(List.of("--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                        "--disable-background-networking", "--disable-component-update", "--disable-sync")));
+        browser = Browsers.chromium(playwright);
     }
 
     @AfterEach
@@ -64,14 +57,8 @@ class DemoPageBrowserTest {
     @Test
     void shouldShowRunLiveInOrderAndResumeWithoutDuplicatesAfterServerDropsTheSocket() throws Exception {
         FanoutNode node = fixture.startSoleNode(Map.of("FANOUT_DEMO", "true"));
-        Page page = browser.newPage();
-        List<String> errors = new ArrayList<>();
-        page.onPageError(errors::add);
-        page.onConsoleMessage(m -> {
-            if ("error".equals(m.type())) {
-                errors.add(m.text());
-            }
-        });
+        List<String> errors = Browsers.errors();
+        Page page = Browsers.page(browser, errors);
         page.navigate(node.httpUrl() + "/");
         page.click("button[data-user=alice]");
         assertThat(page.locator("[data-testid=connection] .label")).containsText("live",
@@ -111,9 +98,8 @@ class DemoPageBrowserTest {
     void shouldStayLiveAcrossTokenRefreshesWithNoReconnectAndNothingMissed() throws Exception {
         FanoutNode node = fixture.startSoleNode(Map.of("FANOUT_DEMO", "true", "FANOUT_DEMO_TOKEN_TTL_MS", "4000",
                 "FANOUT_TOKEN_EXPIRY_WARNING_MS", "2000"));
-        Page page = browser.newPage();
-        List<String> errors = new ArrayList<>();
-        page.onPageError(errors::add);
+        List<String> errors = Browsers.errors();
+        Page page = Browsers.page(browser, errors);
         page.navigate(node.httpUrl() + "/");
         page.click("button[data-user=bob]");
         assertThat(page.locator("[data-testid=connection] .label")).containsText("live",

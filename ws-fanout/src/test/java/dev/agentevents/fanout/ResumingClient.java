@@ -1,5 +1,8 @@
 package dev.agentevents.fanout;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentevents.testing.StreamRules;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
@@ -10,14 +13,17 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * A client that behaves like the browser client: asks any node's {@code /route}, connects there, keeps the last
- * position it processed, and on {@code moved} or any disconnect asks again and resumes from that position.
- * Deduplicates by position, as the browser client does.
+ * position it processed, and on {@code moved} or any disconnect asks again and resumes from that position with a
+ * fresh ticket. Follows the protocol's stream rules as the browser client does ({@link StreamRules}).
  */
 final class ResumingClient implements AutoCloseable {
 
+    private static final ObjectMapper JSON = new ObjectMapper();
     final List<JsonObject> events = new CopyOnWriteArrayList<>();
     final AtomicInteger connections = new AtomicInteger();
     final AtomicInteger duplicates = new AtomicInteger();
@@ -26,7 +32,7 @@ final class ResumingClient implements AutoCloseable {
     private final String token;
     private final Thread loop;
     private volatile boolean running = true;
-    private volatile String position;
+    private final StreamRules rules = new StreamRules();
     private volatile WsClient current;
 
     ResumingClient(Vertx vertx, List<String> routeUrls, String token) {
@@ -50,7 +56,9 @@ final class ResumingClient implements AutoCloseable {
                 if (route.statusCode() != 200) {
                     throw new IllegalStateException("route answered " + route.statusCode());
                 }
-                String url = new JsonObject(route.body()).getString("url") + "?access_token=" + token
+                JsonObject answer = new JsonObject(route.body());
+                String position = rules.position();
+                String url = answer.getString("url") + "?ticket=" + answer.getString("ticket")
                         + (position == null ? "" : "&resume=" + position);
                 WsClient client = WsClient.connect(vertx, url);
                 current = client;
@@ -77,32 +85,30 @@ final class ResumingClient implements AutoCloseable {
     private int consume(WsClient client, int seen) {
         List<JsonObject> frames = client.frames;
         for (int i = seen; i < frames.size(); i++) {
-            JsonObject frame = frames.get(i);
-            if ("event".equals(frame.getString("type"))) {
-                String pos = frame.getString("pos");
-                if (position != null && samePartitionNotAfter(pos, position)) {
-                    duplicates.incrementAndGet();
-                    continue;
+            JsonNode frame = JSON.valueToTree(frames.get(i).getMap());
+            StreamRules.Verdict verdict = rules.check(frame);
+            if (verdict.action() == StreamRules.Action.DROP) {
+                duplicates.incrementAndGet();
+                if (!verdict.reason().equals("position")) {
+                    rules.skip(frame);
                 }
-                position = pos;
-                events.add(frame.getJsonObject("event"));
+            } else if (verdict.action() == StreamRules.Action.GAP) {
+                rules.commit(frame);
+            } else if (verdict.action() == StreamRules.Action.DELIVER) {
+                rules.commit(frame);
+                events.add(frames.get(i).getJsonObject("event"));
             }
         }
         return frames.size();
     }
 
-    private static boolean samePartitionNotAfter(String pos, String last) {
-        String[] a = pos.split(":");
-        String[] b = last.split(":");
-        return a[0].equals(b[0]) && Long.parseLong(a[1]) <= Long.parseLong(b[1]);
-    }
-
-    boolean await(int count, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline && events.size() < count) {
-            Thread.sleep(20);
+    boolean await(int count, Duration timeout) {
+        try {
+            Awaitility.await().atMost(timeout).pollInterval(Duration.ofMillis(20)).until(() -> events.size() >= count);
+            return true;
+        } catch (ConditionTimeoutException e) {
+            return false;
         }
-        return events.size() >= count;
     }
 
     @Override
