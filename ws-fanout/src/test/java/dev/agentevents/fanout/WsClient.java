@@ -51,7 +51,10 @@ final class WsClient implements AutoCloseable {
             ws.socket.connect(options).await(10, TimeUnit.SECONDS);
         } catch (Exception e) {
             // a node may close a refused socket before the client's connect completes: then the close is the answer
-            if (ws.socket.isClosed()) {
+            if (!(e instanceof io.vertx.core.http.UpgradeRejectedException) && ws.closeCode.isDone()) {
+                return ws;
+            }
+            if (e instanceof IllegalStateException && "WebSocket is closed".equals(e.getMessage())) {
                 try {
                     ws.closeCode.get(5, TimeUnit.SECONDS);
                     return ws;
