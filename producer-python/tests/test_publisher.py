@@ -23,14 +23,20 @@ def user() -> str:
     return f"py-{uuid.uuid4().hex[:10]}"
 
 
-def ordered_run(stack, run_id: str, count: int):
+def ordered_run(stack, run_id: str, count: int, ended: bool = False):
+    """The ordered records of ``run_id`` once there are ``count`` (and, with ``ended``, its terminal event)."""
     reader = TopicReader(stack, "agent-events-ordered")
 
     def of_run():
         return [r for r in reader.poll() if r["value"]["runId"] == run_id]
 
+    def arrived():
+        records = of_run()
+        return len(records) >= count and (not ended or records[-1]["value"]["event"]["type"] in (
+            "agent_completed", "agent_failed"))
+
     try:
-        assert wait_until(lambda: len(of_run()) >= count, timeout=60), \
+        assert wait_until(arrived, timeout=60), \
             f"run {run_id} did not reach the ordered topic with {count} records: {of_run()}"
         return of_run()
     finally:

@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
 /**
  * One running router instance: the Kafka Streams application of {@link RouterTopology}, its metrics (the router's
  * counters, Kafka Streams' own, JVM) and the {@code /metrics} and {@code /health} endpoints. Before starting it checks
- * that every record it may write fits the output topics ({@link OutputTopicLimits}) and registers the ordered schema.
+ * that every record it may write fits the output topics ({@link TopicChecks}) and registers the ordered schema.
  * A stream thread that dies is replaced and counted ({@code router_stream_thread_replacements_total}; no input should
  * ever cause one); {@link #close} stops everything within the timeout.
  */
@@ -62,8 +62,10 @@ public final class RouterApp implements AutoCloseable {
         RouterErrors errors = RouterErrors.of(config, metrics);
         Properties props = config.streamsProperties();
         props.put(RouterErrors.CONFIG_KEY, errors);
+        int inputPartitions;
         try (Admin admin = Admin.create(config.kafka().asClientConfig())) {
-            OutputTopicLimits.check(admin, config.topics(), config.limits());
+            TopicChecks.check(admin, config.topics(), config.limits());
+            inputPartitions = TopicChecks.inputPartitions(admin, config.topics());
         }
         SchemaRegistryClient schemaRegistry = new SchemaRegistryClient(config.registryUrl());
         registerOrderedSchema(schemaRegistry, config);
@@ -75,7 +77,7 @@ public final class RouterApp implements AutoCloseable {
                         p -> p.maxBehindMs(System.currentTimeMillis()) / 1000.0)
                 .description("how far behind the wall clock the input partition read least far is (the timeouts "
                         + "wait for it)").register(registry);
-        KafkaStreams streams = new KafkaStreams(RouterTopology.build(config, schemaRegistry, errors, progress), props);
+        KafkaStreams streams = new KafkaStreams(RouterTopology.build(config, schemaRegistry, errors, progress, inputPartitions), props);
         streams.setUncaughtExceptionHandler(e -> {
             metrics.threadReplaced();
             LOG.error("stream thread failed; replacing it", e);

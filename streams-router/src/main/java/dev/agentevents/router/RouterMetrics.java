@@ -48,6 +48,7 @@ public final class RouterMetrics {
     private final Counter accepted;
     private final Counter abandoned;
     private final Counter threadReplacements;
+    private final Counter misrouted;
     private final Map<WriteFailure, Counter> writeFailures = new EnumMap<>(WriteFailure.class);
     private final Map<RejectReason, Counter> rejected = new EnumMap<>(RejectReason.class);
     private final Map<Duplicate, Counter> dropped = new EnumMap<>(Duplicate.class);
@@ -59,6 +60,10 @@ public final class RouterMetrics {
                 .description("events written to the ordered topic").register(registry);
         this.abandoned = Counter.builder("router.runs.abandoned")
                 .description("runs closed with agent_failed{code=ABANDONED}").register(registry);
+        this.misrouted = Counter.builder("router.misrouted.input")
+                .description("input records not on the partition murmur2 of their key names (a producer that does"
+                        + " not partition like Java, e.g. librdkafka without partitioner=murmur2_random)")
+                .register(registry);
         this.threadReplacements = Counter.builder("router.stream.thread.replacements")
                 .description("stream threads that failed and were replaced").register(registry);
         for (WriteFailure failure : WriteFailure.values()) {
@@ -111,6 +116,14 @@ public final class RouterMetrics {
 
     void writeFailed(WriteFailure failure) {
         writeFailures.get(failure).increment();
+    }
+
+    void misrouted() {
+        misrouted.increment();
+    }
+
+    double misroutedCount() {
+        return misrouted.count();
     }
 
     void threadReplaced() {

@@ -27,23 +27,24 @@ public final class RouterTopology {
 
     public static Topology build(RouterConfig config) {
         return build(config, new SchemaRegistryClient(config.registryUrl()),
-                RouterErrors.of(config, RouterMetrics.discarding()), InputProgress.NO_BACKLOG);
+                RouterErrors.of(config, RouterMetrics.discarding()), InputProgress.NO_BACKLOG, 0);
     }
 
     /**
      * The topology; its timeouts ask {@code progress} how far the input has been read, and it shares {@code errors}
      * with the exception handlers (put it in the Streams configuration under {@link RouterErrors#CONFIG_KEY}). Its
      * serdes use {@code registry}, whose cache {@link RouterApp} fills with the ordered schema's id before starting,
-     * so writing an ordered event never waits for the registry.
+     * so writing an ordered event never waits for the registry. {@code inputPartitions} (0: unknown) lets the router
+     * count input that is not on the partition murmur2 of its key names.
      */
     static Topology build(RouterConfig config, SchemaRegistryClient registry, RouterErrors errors,
-                          InputProgress progress) {
+                          InputProgress progress, int inputPartitions) {
         AvroSerializer<OrderedEvent> orderedSerializer = new AvroSerializer<>(registry, Map.of(), false);
         Topology topology = new Topology();
         topology.addSource(SOURCE, new ByteArrayDeserializer(),
                 new IncomingEvent.ValueDeserializer(registry, config.registryRetry(), config.limits().maxEventBytes()),
                 config.topics().events());
-        topology.addProcessor(SEQUENCER, () -> new RunSequencer(config, errors, progress), SOURCE);
+        topology.addProcessor(SEQUENCER, () -> new RunSequencer(config, errors, progress, inputPartitions), SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RunSequencer.RUNS_STORE),
                 Serdes.Bytes(), Serdes.ByteArray()).withCachingEnabled(), SEQUENCER);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RunSequencer.PENDING_STORE),

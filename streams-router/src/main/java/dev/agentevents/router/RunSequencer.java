@@ -19,6 +19,7 @@ import java.util.regex.Pattern;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -44,6 +45,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  */
 final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Object> {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RunSequencer.class);
+
     static final String RUNS_STORE = "runs";
     static final String PENDING_STORE = "pending";
     static final String OPEN_RUNS_STORE = "open-runs";
@@ -62,6 +65,8 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
     private final RouterErrors errors;
     private final InputProgress progress;
     private final EventValidator validator;
+    private final int inputPartitions;
+    private boolean warnedMisrouted;
     private int partition;
     private ProcessorContext<Object, Object> context;
     private KeyValueStore<Bytes, byte[]> runs;
@@ -72,7 +77,8 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
      * store does not. */
     private final RecentStates recentStates = new RecentStates(RECENT_STATES, RECENT_STATE_BYTES);
 
-    RunSequencer(RouterConfig config, RouterErrors errors, InputProgress progress) {
+    RunSequencer(RouterConfig config, RouterErrors errors, InputProgress progress, int inputPartitions) {
+        this.inputPartitions = inputPartitions;
         this.config = config;
         this.limits = config.limits();
         this.errors = errors;
@@ -118,6 +124,7 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
                 throw new Rejection(RejectReason.WRITE_FAILED, "Kafka refused a record the router wrote for this"
                         + " input; it is kept here in a small dead letter instead");
             }
+            checkPartition(record.key(), meta.partition());
             validator.validate(record.key(), record.value());
             accept(record.value().event(), source, now);
         } catch (Rejection rejection) {
@@ -125,6 +132,28 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
         } catch (RuntimeException e) {
             recentStates.clear();
             throw e;
+        }
+    }
+
+    /**
+     * Counts input on another partition than murmur2 of its key names: the producer does not partition as Java
+     * producers and the ordered topic do, so a user's events may be split over partitions and lose their order.
+     * Warns once per task (records do not carry the producer's client id).
+     */
+    private void checkPartition(byte[] key, int partition) {
+        if (inputPartitions < 1 || key == null) {
+            return;
+        }
+        int expected = Utils.toPositive(Utils.murmur2(key)) % inputPartitions;
+        if (expected != partition) {
+            metrics.misrouted();
+            if (!warnedMisrouted) {
+                warnedMisrouted = true;
+                LOG.warn("input record with key {} is on partition {} but murmur2 of its key names partition {}: a"
+                        + " producer is not partitioning as Java does (librdkafka clients need"
+                        + " partitioner=murmur2_random); counted in router_misrouted_input_total",
+                        DeadLetters.quote(new String(key, StandardCharsets.UTF_8)), partition, expected);
+            }
         }
     }
 

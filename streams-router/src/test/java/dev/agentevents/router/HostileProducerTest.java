@@ -253,6 +253,27 @@ class HostileProducerTest {
     }
 
     @Test
+    void shouldCountInputOnAnotherPartitionThanMurmur2OfItsKeyAndStillDeliverIt() throws Exception {
+        startRouter();
+        TestRun run = new TestRun("crc-user", "run-crc");
+        int right = partitionOf(run.userId.getBytes(StandardCharsets.UTF_8));
+        int wrong = (right + 1) % PARTITIONS;
+        try (KafkaProducer<byte[], byte[]> producer = producer("lz4", 1024 * 1024)) {
+            for (AgentEvent event : run.complete()) {
+                producer.send(new ProducerRecord<>(topics.events(), wrong, run.userId.getBytes(StandardCharsets.UTF_8),
+                        avro.serialize(topics.events(), event)));
+            }
+        }
+        await().atMost(INNOCENT_WITHIN).pollInSameThread()
+                .until(() -> readOrdered().getOrDefault(run.runId, List.of()).size() == 6);
+        assertThat(router.metrics().misroutedCount()).isEqualTo(6);
+        String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + router.httpPort() + "/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(metrics).contains("router_misrouted_input_total 6.0");
+    }
+
+    @Test
     void shouldCloseTwentyThousandAbandonedRunsAtABoundedRateWhileInnocentRunsFlow() throws Exception {
         startRouter("ROUTER_ABANDON_AFTER_MS", "4000", "ROUTER_RUN_GRACE_MS", "2000");
         int users = 200;

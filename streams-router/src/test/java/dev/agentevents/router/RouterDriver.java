@@ -65,7 +65,7 @@ final class RouterDriver implements AutoCloseable {
         Properties props = config.streamsProperties();
         errors = RouterErrors.of(config, metrics);
         props.put(RouterErrors.CONFIG_KEY, errors);
-        driver = new TopologyTestDriver(RouterTopology.build(config, registry, errors, progress), props, START);
+        driver = new TopologyTestDriver(RouterTopology.build(config, registry, errors, progress, 1), props, START);
         input = driver.createInputTopic(config.topics().events(), new ByteArraySerializer(), new ByteArraySerializer());
         AvroDeserializer<OrderedEvent> orderedDeserializer = AvroDeserializer.specific(registry, OrderedEvent.class);
         ordered = driver.createOutputTopic(config.topics().ordered(), new StringDeserializer(), orderedDeserializer);

@@ -16,16 +16,32 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Checks at start that the ordered and dead-letter topics accept every record the router may write: each topic's
+ * What the router reads of its topics at start: the input's partition count (to count misrouted input), and whether
+ * the ordered and dead-letter topics accept every record the router may write: each topic's
  * {@code max.message.bytes} must hold the largest ordered record and the dead-letter budget of {@link RouterLimits}.
  * A topic with a smaller limit would refuse a record, abort the router's transaction and stop the partition, so the
  * router refuses to start instead, naming the topic, its limit and the setting to change.
  */
-final class OutputTopicLimits {
+final class TopicChecks {
 
-    private static final Logger LOG = LoggerFactory.getLogger(OutputTopicLimits.class);
+    private static final Logger LOG = LoggerFactory.getLogger(TopicChecks.class);
 
-    private OutputTopicLimits() {
+    private TopicChecks() {
+    }
+
+    /** The input topic's partition count (0 when it cannot be read now). */
+    static int inputPartitions(Admin admin, Topics topics) {
+        try {
+            return admin.describeTopics(List.of(topics.events())).allTopicNames().get(30, TimeUnit.SECONDS)
+                    .get(topics.events()).partitions().size();
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.warn("cannot read the partitions of {}: misrouted input is not counted ({})", topics.events(),
+                    e.toString());
+            return 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
+        }
     }
 
     static void check(Admin admin, Topics topics, RouterLimits limits) {
