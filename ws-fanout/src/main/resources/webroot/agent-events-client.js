@@ -37,7 +37,7 @@
  * @property {string} runId
  * @property {string|null} [parentRunId]
  * @property {number} seq
- * @property {string} occurredAt  ISO-8601 instant
+ * @property {number} occurredAt  epoch milliseconds
  * @property {{id: string, name: string, version: string, model?: string|null}} agent
  * @property {string|null} [toolCallId]
  * @property {object|null} [thinking]

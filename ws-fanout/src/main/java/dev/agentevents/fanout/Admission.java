@@ -125,6 +125,14 @@ final class Admission {
                 metrics.moved(FanoutMetrics.MoveCause.WRONG_NODE);
                 return ownerOf(partition).map(Elsewhere::new);
             }
+            if (credentials.ticket() != null) {
+                try {
+                    tickets.redeem(credentials.ticket()); // used up only where it opens the stream
+                } catch (TokenException e) {
+                    reservation.release();
+                    return Future.succeededFuture(refuse(Refusal.TOKEN, e.getMessage(), 401));
+                }
+            }
             if (!reservation.claimUser(userId)) {
                 reservation.release();
                 return Future.succeededFuture(refuse(Refusal.CONNECTIONS_PER_USER, "more than "
@@ -137,7 +145,7 @@ final class Admission {
     private Future<TokenVerifier.Identity> identify(Credentials credentials) {
         if (credentials.ticket() != null) {
             try {
-                return Future.succeededFuture(tickets.redeem(credentials.ticket()));
+                return Future.succeededFuture(tickets.peek(credentials.ticket()));
             } catch (TokenException e) {
                 return Future.failedFuture(e);
             }

@@ -22,7 +22,16 @@ public record FanoutConfig(KafkaSettings kafka, String registryUrl, Topics topic
                            String publicUrl, String nodeId, String groupId, List<String> allowedNodeUrls,
                            TokenSettings tokens, ClientLimits clients, CatchUp catchUp, int bufferEvents,
                            long bufferBytes, int preloadEvents, Duration sessionTimeout, boolean demo,
-                           boolean demoOnAnyHost, Duration demoTokenTtl) {
+                           boolean demoOnAnyHost, Duration demoTokenTtl, AgUi agUi) {
+
+    /** The AG-UI streams: how long a run not started yet is waited for, how far back a run's start is looked for. */
+    public record AgUi(Duration startTimeout, Duration lookback) {
+
+        static AgUi from(Environment env) {
+            return new AgUi(env.millis("FANOUT_AGUI_START_TIMEOUT_MS", Duration.ofSeconds(60)),
+                    env.millis("FANOUT_AGUI_LOOKBACK_MS", Duration.ofHours(1)));
+        }
+    }
 
     /** How tokens and tickets are verified. */
     public record TokenSettings(String hs256Secret, String rs256PublicKeyPem, String jwksUrl, String issuer, String audience,
@@ -193,7 +202,8 @@ public record FanoutConfig(KafkaSettings kafka, String registryUrl, Topics topic
                 env.millis("FANOUT_SESSION_TIMEOUT_MS", Duration.ofSeconds(10)),
                 env.flag("FANOUT_DEMO", false),
                 env.flag("FANOUT_DEMO_ON_ANY_HOST", false),
-                env.millis("FANOUT_DEMO_TOKEN_TTL_MS", Duration.ofHours(1)));
+                env.millis("FANOUT_DEMO_TOKEN_TTL_MS", Duration.ofHours(1)),
+                AgUi.from(env));
     }
 
     /** The WebSocket URL to advertise once the actual port is known. */
@@ -229,6 +239,6 @@ public record FanoutConfig(KafkaSettings kafka, String registryUrl, Topics topic
                 + groupId + ", allowedNodeUrls=" + allowedNodeUrls + ", tokens=" + tokens + ", clients="
                 + clients + ", catchUp=" + catchUp + ", bufferEvents=" + bufferEvents + ", bufferBytes="
                 + bufferBytes + ", preloadEvents=" + preloadEvents + ", sessionTimeoutMs=" + sessionTimeout.toMillis()
-                + ", demo=" + demo + (demoOnAnyHost ? " (ON ANY HOST)" : "") + "}";
+                + ", demo=" + demo + (demoOnAnyHost ? " (ON ANY HOST)" : "") + ", agUi=" + agUi + "}";
     }
 }

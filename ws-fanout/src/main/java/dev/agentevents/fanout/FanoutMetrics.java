@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class FanoutMetrics {
 
-    enum Transport { WEBSOCKET, SSE }
+    enum Transport { WEBSOCKET, SSE, AG_UI }
 
     enum DropReason {
         /** A connection that let its queue fill was closed with 4008; its queued frames go with it. */

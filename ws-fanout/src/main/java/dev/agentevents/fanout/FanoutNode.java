@@ -41,6 +41,7 @@ public final class FanoutNode implements AutoCloseable {
     private final SubscriberRegistry subscribers;
     private final OwnerDirectory owners;
     private final CatchUpReader catchUp;
+    private final OffsetLookup offsets;
     private final TokenVerifier tokens;
     private final PrometheusMeterRegistry registry;
     private final List<FanoutVerticle> verticles;
@@ -55,6 +56,7 @@ public final class FanoutNode implements AutoCloseable {
         this.subscribers = shared.registry();
         this.owners = shared.owners();
         this.catchUp = shared.catchUp();
+        this.offsets = shared.offsets();
         this.tokens = shared.tokens();
         this.registry = registry;
         this.verticles = verticles;
@@ -80,6 +82,7 @@ public final class FanoutNode implements AutoCloseable {
         String clientId = OwnerDirectory.clientId(config.nodeId(), url);
         CatchUpReader catchUp = new CatchUpReader(config, metrics, decoder, clientId);
         PartitionFeed feed = null;
+        OffsetLookup offsets = null;
         try {
             VerificationKeys keys = VerificationKeys.load(config);
             TokenVerifier tokens = new TokenVerifier(vertx, keys, config);
@@ -97,8 +100,9 @@ public final class FanoutNode implements AutoCloseable {
             }
             feed = new PartitionFeed(config, metrics, subscribers, owners, decoder, clientId);
             feed.start();
+            offsets = new OffsetLookup(config, clientId);
             FanoutVerticle.Shared shared = new FanoutVerticle.Shared(config, port, feed, subscribers, owners, catchUp,
-                    tokens, Tickets.of(config), new ConnectionLimits(config), metrics, url,
+                    offsets, tokens, Tickets.of(config), new ConnectionLimits(config), metrics, url,
                     resource("webroot/agent-events-client.js"));
             List<FanoutVerticle> verticles = new CopyOnWriteArrayList<>();
             vertx.deployVerticle(() -> {
@@ -116,6 +120,9 @@ public final class FanoutNode implements AutoCloseable {
             }
             catchUp.close();
             owners.close();
+            if (offsets != null) {
+                offsets.close();
+            }
             vertx.close();
             throw new IllegalStateException("fanout node did not start: " + e.getMessage(), e);
         }
@@ -203,6 +210,7 @@ public final class FanoutNode implements AutoCloseable {
         feed.close();
         catchUp.close();
         owners.close();
+        offsets.close();
         try {
             vertx.close().await(15, TimeUnit.SECONDS);
         } catch (Exception e) {

@@ -4,12 +4,15 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.StaticHandler;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -22,13 +25,15 @@ final class FanoutVerticle extends VerticleBase {
 
     /** What every verticle of a node shares. */
     record Shared(FanoutConfig config, int port, PartitionFeed feed, SubscriberRegistry registry,
-                  OwnerDirectory owners, CatchUpReader catchUp, TokenVerifier tokens, Tickets tickets,
-                  ConnectionLimits limits, FanoutMetrics metrics, String advertisedUrl, String clientScript) {
+                  OwnerDirectory owners, CatchUpReader catchUp, OffsetLookup offsets, TokenVerifier tokens,
+                  Tickets tickets, ConnectionLimits limits, FanoutMetrics metrics, String advertisedUrl,
+                  String clientScript) {
     }
 
     private final Shared shared;
     private final FanoutConfig config;
     private Connections connections;
+    private AgUiProxy proxy;
     private Admission admission;
     private HttpServer server;
 
@@ -47,6 +52,9 @@ final class FanoutVerticle extends VerticleBase {
         WebSocketTransport webSocket = new WebSocketTransport(vertx, config, admission, shared.tokens(), start,
                 connections, metrics);
         SseTransport sse = new SseTransport(vertx, config, admission, start, connections, metrics);
+        proxy = new AgUiProxy(vertx);
+        AgUiTransport agUi = new AgUiTransport(vertx, config, admission, start, connections, shared.offsets(), proxy,
+                metrics);
 
         Router router = Router.router(vertx);
         router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
@@ -56,7 +64,9 @@ final class FanoutVerticle extends VerticleBase {
                 .end(((PrometheusMeterRegistry) metrics.registry()).scrape()));
         router.get("/route").handler(this::route);
         router.get("/ws").handler(webSocket::handle);
+        router.route().handler(cors());
         router.get("/events").handler(sse::handle);
+        agUi.mount(router);
         router.get("/agent-events-client.js").handler(ctx -> ctx.response()
                 .putHeader(HttpHeaders.CONTENT_TYPE, "text/javascript; charset=utf-8")
                 .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache").end(shared.clientScript()));
@@ -86,6 +96,19 @@ final class FanoutVerticle extends VerticleBase {
         }
         return vertx.createHttpServer(options).requestHandler(router).listen(shared.port(), config.host())
                 .onSuccess(s -> server = s);
+    }
+
+    /**
+     * Cross-origin reads of {@code /route}, {@code /events} and {@code /ag-ui} by pages of {@code FANOUT_ALLOWED_ORIGINS}
+     * (WebSocket upgrades check the origin themselves).
+     */
+    private CorsHandler cors() {
+        CorsHandler cors = CorsHandler.create().allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST))
+                .allowedHeaders(Set.of("Authorization", "Content-Type", "Last-Event-ID", "Accept"));
+        for (String origin : config.clients().allowedOrigins()) {
+            cors.addOrigin(origin);
+        }
+        return cors;
     }
 
     private void health(RoutingContext ctx) {
@@ -150,6 +173,9 @@ final class FanoutVerticle extends VerticleBase {
 
     @Override
     public Future<?> stop() {
+        if (proxy != null) {
+            proxy.close();
+        }
         return server == null ? Future.succeededFuture() : server.close();
     }
 }

@@ -67,6 +67,15 @@ final class Tickets {
 
     /** The identity a ticket stands for; once only, before it expires. */
     TokenVerifier.Identity redeem(String ticket) throws TokenException {
+        return read(ticket, true);
+    }
+
+    /** The identity a valid, unexpired ticket stands for, without using it up (to pass it on to another node). */
+    TokenVerifier.Identity peek(String ticket) throws TokenException {
+        return read(ticket, false);
+    }
+
+    private TokenVerifier.Identity read(String ticket, boolean redeem) throws TokenException {
         int dot = ticket == null ? -1 : ticket.indexOf('.');
         if (dot < 0 || ticket.length() > 4096) {
             throw new TokenException("not a ticket");
@@ -89,7 +98,7 @@ final class Tickets {
             throw new TokenException("ticket expired; ask /route for a new one");
         }
         purge(now);
-        if (redeemed.putIfAbsent(body.getString("id", ""), expires) != null) {
+        if (redeem && redeemed.putIfAbsent(body.getString("id", ""), expires) != null) {
             throw new TokenException("ticket already used; ask /route for a new one");
         }
         return new TokenVerifier.Identity(body.getString("sub"), body.getLong("tokenExp", 0L));

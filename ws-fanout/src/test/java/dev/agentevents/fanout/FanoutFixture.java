@@ -118,6 +118,15 @@ final class FanoutFixture implements AutoCloseable {
                 TimeUnit.SECONDS);
     }
 
+    /** Writes a gap marker of a run, as the router does when it gives up waiting for seqs. */
+    RecordMetadata writeGap(String userId, String runId, long fromSeq, long toSeq, String reason) throws Exception {
+        String key = userId + "/" + runId;
+        OrderedEvent gap = OrderedRecords.gap(lastHash.getOrDefault(key, HashChain.GENESIS), userId,
+                "thread-" + userId, runId, new dev.agentevents.event.Gap(fromSeq, toSeq, 5000L, reason), Instant.now());
+        lastHash.put(key, gap.getHash());
+        return producer.send(new ProducerRecord<>(topics.ordered(), userId, gap)).get(30, TimeUnit.SECONDS);
+    }
+
     /** The events of a complete run: started, thinking, tool call and result, completed (seq 0..4). */
     static List<AgentEvent> run(String userId, String runId) {
         List<AgentEvent> events = new ArrayList<>();
