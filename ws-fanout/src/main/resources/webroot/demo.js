@@ -1,4 +1,5 @@
 import { AgentEventsClient } from '/agent-events-client.js';
+import { streamRun } from '/agent-events-ag-ui.js';
 
 const $ = (selector, root = document) => root.querySelector(selector);
 const runsBox = $('[data-testid=runs]');
@@ -47,16 +48,32 @@ function runCard(event) {
   const timeline = el('ol', { class: 'timeline' });
   const answer = el('div', { class: 'answer hidden', 'data-testid': 'answer' });
   const meta = el('div', { class: 'meta muted' });
+  const agUi = el('ol', { class: 'ag-ui hidden', 'data-testid': 'ag-ui' });
+  const agUiButton = el('button', { type: 'button', class: 'link', 'data-testid': 'ag-ui-view' }, 'view as AG-UI');
+  agUiButton.addEventListener('click', () => showAgUi(event.runId, agUi, agUiButton));
   const card = el('article', { class: 'run', 'data-run-id': event.runId },
     el('header', {},
       el('div', { class: 'title' }, el('strong', {}, event.agent.name),
         el('span', { class: 'muted' }, ` · run ${event.runId.slice(0, 8)}`)),
       status),
-    meta, timeline, answer);
+    meta, timeline, answer, agUiButton, agUi);
   runsBox.prepend(card);
   run = { card, status, timeline, answer, meta, startedAt: event.occurredAt, tools: new Map(), text: '' };
   runs.set(event.runId, run);
   return run;
+}
+
+/** The run as the AG-UI events an agent UI would get (GET /ag-ui/runs/{runId}, through agent-events-ag-ui.js). */
+function showAgUi(runId, list, button) {
+  button.remove();
+  list.classList.remove('hidden');
+  streamRun({
+    baseUrl: location.origin,
+    token: currentToken,
+    runId,
+    onEvent: (event) => list.append(el('li', { 'data-ag-ui-type': event.type }, event.type)),
+    onError: (error) => notice('warning', `AG-UI view: ${error.message}`),
+  });
 }
 
 function item(run, event, icon, title, body) {
@@ -158,7 +175,10 @@ async function tokenOf(user) {
   return (await response.json()).token;
 }
 
+let currentToken = null;
+
 async function signIn(user) {
+  currentToken = () => tokenOf(user);
   try {
     await tokenOf(user);
   } catch (error) {

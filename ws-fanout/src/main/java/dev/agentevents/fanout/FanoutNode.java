@@ -103,7 +103,7 @@ public final class FanoutNode implements AutoCloseable {
             offsets = new OffsetLookup(config, clientId);
             FanoutVerticle.Shared shared = new FanoutVerticle.Shared(config, port, feed, subscribers, owners, catchUp,
                     offsets, tokens, Tickets.of(config), new ConnectionLimits(config), metrics, url,
-                    resource("webroot/agent-events-client.js"));
+                    resource("webroot/agent-events-client.js"), resource("webroot/agent-events-ag-ui.js"));
             List<FanoutVerticle> verticles = new CopyOnWriteArrayList<>();
             vertx.deployVerticle(() -> {
                 FanoutVerticle verticle = new FanoutVerticle(shared);

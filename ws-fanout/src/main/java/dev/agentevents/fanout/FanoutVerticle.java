@@ -27,7 +27,7 @@ final class FanoutVerticle extends VerticleBase {
     record Shared(FanoutConfig config, int port, PartitionFeed feed, SubscriberRegistry registry,
                   OwnerDirectory owners, CatchUpReader catchUp, OffsetLookup offsets, TokenVerifier tokens,
                   Tickets tickets, ConnectionLimits limits, FanoutMetrics metrics, String advertisedUrl,
-                  String clientScript) {
+                  String clientScript, String agUiScript) {
     }
 
     private final Shared shared;
@@ -70,6 +70,9 @@ final class FanoutVerticle extends VerticleBase {
         router.get("/agent-events-client.js").handler(ctx -> ctx.response()
                 .putHeader(HttpHeaders.CONTENT_TYPE, "text/javascript; charset=utf-8")
                 .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache").end(shared.clientScript()));
+        router.get("/agent-events-ag-ui.js").handler(ctx -> ctx.response()
+                .putHeader(HttpHeaders.CONTENT_TYPE, "text/javascript; charset=utf-8")
+                .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache").end(shared.agUiScript()));
         if (config.demo()) {
             router.get("/dev/token").handler(this::demoToken);
             router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));

@@ -74,6 +74,12 @@ class DemoPageBrowserTest {
         org.assertj.core.api.Assertions.assertThat(attributes(steps, "data-seq"))
                 .containsExactly("0", "1", "2", "3", "4");
         assertThat(first.locator("pre.result")).containsText("clear");
+        first.locator("[data-testid=ag-ui-view]").click();
+        assertThat(first.locator("[data-testid=ag-ui] li").last()).hasText("RUN_FINISHED",
+                new LocatorAssertions.HasTextOptions().setTimeout(20_000));
+        org.assertj.core.api.Assertions.assertThat(attributes(first.locator("[data-testid=ag-ui] li"),
+                "data-ag-ui-type")).startsWith("RUN_STARTED", "REASONING_START").contains("TOOL_CALL_START",
+                "TOOL_CALL_RESULT");
 
         node.disconnectAll();
         List<AgentEvent> second = FanoutFixture.run("alice", "run-two-0000");
