@@ -228,6 +228,8 @@ final class FanoutScenario {
             env.put("FANOUT_JWT_HS256_SECRET", SECRET);
             env.put("FANOUT_PRELOAD_EVENTS", "0");
             env.put("FANOUT_MAX_CONNECTIONS_PER_USER", "4");
+            // all the load's sockets come from 127.0.0.1; the node-wide cap (default 20000) still applies
+            env.put("FANOUT_MAX_CONNECTIONS_PER_ADDRESS", "20000");
             node = FanoutNode.start(FanoutConfig.fromEnv(env));
             node.awaitPartitions(settings.partitions(), Duration.ofSeconds(60));
             producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),

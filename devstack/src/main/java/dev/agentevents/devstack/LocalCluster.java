@@ -130,6 +130,8 @@ public final class LocalCluster implements AutoCloseable {
                 env.put("FANOUT_NODE_ID", "fanout-" + i);
                 env.put("FANOUT_JWT_HS256_SECRET", secret);
                 env.put("FANOUT_DEMO", "true");
+                // every client of a local cluster comes from 127.0.0.1: the per-address cap would only cap the test
+                env.put("FANOUT_MAX_CONNECTIONS_PER_ADDRESS", "20000");
                 Service fanout = service("fanout-" + i, "dev.agentevents.fanout.FanoutMain", env,
                         "http://127.0.0.1:" + port + "/", "http://127.0.0.1:" + port + "/health", dir, 512);
                 services.put(fanout.name(), fanout);
