@@ -1,5 +1,11 @@
 package dev.agentevents.bench;
 
+import dev.agentevents.bench.fanout.FanoutScenario;
+import dev.agentevents.bench.faults.FaultReport;
+import dev.agentevents.bench.faults.FaultRun;
+import dev.agentevents.bench.pipeline.PipelineScenarios;
+import dev.agentevents.bench.scale.ScaleScenario;
+
 import dev.agentevents.embedded.EmbeddedStack;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -50,7 +56,7 @@ public final class BenchMain implements Callable<Integer> {
     boolean smoke;
 
     @Option(names = "--long", description = "faults: 30 minutes, a fault every minute in turn (broker, router, fanout node, "
-            + "registry outage, all brokers down)")
+            + "rolling restart, registry outage, all brokers down)")
     boolean longMode;
 
     @Option(names = "--out", description = "results directory (default: ${DEFAULT-VALUE})")
@@ -60,8 +66,8 @@ public final class BenchMain implements Callable<Integer> {
     public Integer call() throws Exception {
         long t0 = System.nanoTime();
         if (scenario.equals("faults")) {
-            FaultRun.Result result = new FaultRun(new FaultRun.Settings(smoke ? 30 : users == 100 ? 200 : users,
-                    smoke ? 60 : 150, longMode, 30, smoke ? 8 : 12, 30, smoke ? 10 : 20), System.err).run(out);
+            FaultReport.Result result = new FaultRun(new FaultRun.Settings(smoke ? 30 : users == 100 ? 200 : users,
+                    smoke ? 60 : 150, longMode, 30, smoke ? 4 : 12, smoke ? 12 : 30, smoke ? 6 : 20), System.err).run(out);
             System.out.println(result.markdown());
             System.err.printf("done in %.0f s; %s%n", (System.nanoTime() - t0) / 1e9,
                     result.passed() ? "every check passed" : "SOME CHECKS FAILED");
@@ -79,7 +85,7 @@ public final class BenchMain implements Callable<Integer> {
                         .run(smoke ? List.of(200) : connections, smoke ? 2000 : 20_000);
                 case "scale" -> new ScaleScenario(new PipelineScenarios.Settings(smoke ? 1 : rounds,
                         smoke ? 2 : seconds == null ? 3 : seconds, smoke ? 1 : 2, smoke ? 10 : users, 12, 1),
-                        smoke ? 100 : 2000, System.err).run();
+                        smoke ? 100 : 2000, smoke ? 1 : ScaleScenario.MAX_WARMUP_SECONDS, System.err).run();
                 default -> throw new CommandLine.ParameterException(new CommandLine(this),
                         "unknown scenario '" + scenario + "': use throughput, latency, fanout or scale");
             };

@@ -19,9 +19,9 @@ import org.HdrHistogram.Histogram;
  * One scenario's results: the JSON file, a Markdown table, and a self-contained HTML page with two charts (latency
  * percentiles, throughput over time), in {@code bench-results/<scenario>-<time>.*}.
  */
-final class BenchReport {
+public final class BenchReport {
 
-    record Target(String what, double value, String goal, boolean met) {
+    public record Target(String what, double value, String goal, boolean met) {
     }
 
     private final String scenario;
@@ -31,11 +31,11 @@ final class BenchReport {
     private final List<String> notes = new ArrayList<>();
     private final ObjectNode extra = EventJson.MAPPER.createObjectNode();
 
-    BenchReport(String scenario) {
+    public BenchReport(String scenario) {
         this.scenario = scenario;
     }
 
-    Series series(String name) {
+    public Series series(String name) {
         for (Series s : series) {
             if (s.name.equals(name)) {
                 return s;
@@ -46,24 +46,24 @@ final class BenchReport {
         return created;
     }
 
-    void target(String what, double value, String goal, boolean met) {
+    public void target(String what, double value, String goal, boolean met) {
         targets.add(new Target(what, value, goal, met));
     }
 
-    void note(String text) {
+    public void note(String text) {
         notes.add(text);
     }
 
-    ObjectNode extra() {
+    public ObjectNode extra() {
         return extra;
     }
 
-    List<Series> allSeries() {
+    public List<Series> allSeries() {
         return series;
     }
 
     /** Writes the three files into {@code dir}; returns the Markdown. */
-    String write(Path dir) throws IOException {
+    public String write(Path dir) throws IOException {
         Files.createDirectories(dir);
         String stamp = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(started);
         String base = scenario + "-" + stamp;
@@ -93,13 +93,13 @@ final class BenchReport {
     }
 
     /** An inline plot as an SVG file of its own (for the README and anything else that shows images). */
-    static String standalone(String svg) {
+    public static String standalone(String svg) {
         return svg.replaceFirst("<svg ", "<svg xmlns=\"http://www.w3.org/2000/svg\" font-family=\"sans-serif\" ")
                 .replaceFirst(">", "><style>text{font-size:11px;fill:#4a5162}.legend text{font-size:12px}</style>"
                         + "<rect width=\"100%\" height=\"100%\" fill=\"#fafbff\"/>");
     }
 
-    String markdown() {
+    public String markdown() {
         StringBuilder md = new StringBuilder();
         md.append("### ").append(scenario).append(" (").append(started).append(", ")
                 .append(Runtime.getRuntime().availableProcessors()).append(" cores)\n\n");
@@ -287,15 +287,15 @@ final class BenchReport {
         return svg.append(legend(w, h, styles)).append("</svg>").toString();
     }
 
-    static String fmt(double v) {
+    public static String fmt(double v) {
         return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%,.0f", v);
     }
 
-    static String fmt2(double v) {
+    public static String fmt2(double v) {
         return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%,.2f", v);
     }
 
-    static String ms(double v) {
+    public static String ms(double v) {
         return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%.1f", v);
     }
 

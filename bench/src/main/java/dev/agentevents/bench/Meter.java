@@ -10,7 +10,7 @@ import org.HdrHistogram.Recorder;
  * Counts what arrives at the far end of a path and how long each took since its creation (microseconds, in an
  * HdrHistogram), window by window; a window also keeps the arrivals per second, for the throughput-over-time chart.
  */
-final class Meter {
+public final class Meter {
 
     private static final long MAX_MICROS = 3_600_000_000L;
 
@@ -18,25 +18,25 @@ final class Meter {
     private final LongAdder arrived = new LongAdder();
 
     /** One arrival that took {@code latencyMicros} (negative: unknown, counted only). */
-    void record(long latencyMicros) {
+    public void record(long latencyMicros) {
         arrived.increment();
         if (latencyMicros >= 0) {
             recorder.recordValue(Math.min(latencyMicros, MAX_MICROS));
         }
     }
 
-    long arrivals() {
+    public long arrivals() {
         return arrived.sum();
     }
 
     /** Starts measuring now: what arrived before does not count. */
-    Window open() {
+    public Window open() {
         recorder.getIntervalHistogram();
         return new Window(this);
     }
 
     /** What arrived between {@link #open} and {@link #close}. */
-    static final class Window {
+    public static final class Window {
         private final Meter meter;
         private final long startCount;
         private final long startNanos = System.nanoTime();
@@ -69,22 +69,22 @@ final class Meter {
     }
 
     /** Arrivals, their rate, their latency distribution (µs) and the rate second by second. */
-    record Sample(long count, double seconds, Histogram latency, List<Double> perSecond) {
-        double perSecondRate() {
+    public record Sample(long count, double seconds, Histogram latency, List<Double> perSecond) {
+        public double perSecondRate() {
             return count / seconds;
         }
 
-        double millis(double percentile) {
+        public double millis(double percentile) {
             return latency.getTotalCount() == 0 ? Double.NaN : latency.getValueAtPercentile(percentile) / 1000.0;
         }
 
-        double maxMillis() {
+        public double maxMillis() {
             return latency.getTotalCount() == 0 ? Double.NaN : latency.getMaxValue() / 1000.0;
         }
     }
 
     /** Runs {@code body} for {@code seconds}, ticking the window every second, and closes it. */
-    static Sample measure(Meter meter, double seconds) throws InterruptedException {
+    public static Sample measure(Meter meter, double seconds) throws InterruptedException {
         Window window = meter.open();
         long end = System.nanoTime() + (long) (seconds * 1e9);
         while (System.nanoTime() < end) {

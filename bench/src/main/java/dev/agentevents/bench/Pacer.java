@@ -3,16 +3,16 @@ package dev.agentevents.bench;
 import java.util.concurrent.locks.LockSupport;
 
 /** Spaces calls out to {@code perSecond} a second (0 or less: no spacing); catches up after a stall, bounded. */
-final class Pacer {
+public final class Pacer {
 
     private final long intervalNanos;
     private long next = System.nanoTime();
 
-    Pacer(double perSecond) {
+    public Pacer(double perSecond) {
         this.intervalNanos = perSecond > 0 ? (long) (1e9 / perSecond) : 0;
     }
 
-    void await() {
+    public void await() {
         if (intervalNanos == 0) {
             return;
         }

@@ -9,20 +9,20 @@ import java.util.function.ToDoubleFunction;
 import org.HdrHistogram.Histogram;
 
 /** The rounds of one side of a comparison (say, "pipeline at 5k/s"): medians with min and max over the rounds. */
-final class Series {
+public final class Series {
 
-    final String name;
-    final List<Meter.Sample> rounds = new ArrayList<>();
+    public final String name;
+    public final List<Meter.Sample> rounds = new ArrayList<>();
 
-    Series(String name) {
+    public Series(String name) {
         this.name = name;
     }
 
-    void add(Meter.Sample sample) {
+    public void add(Meter.Sample sample) {
         rounds.add(sample);
     }
 
-    double median(ToDoubleFunction<Meter.Sample> metric) {
+    public double median(ToDoubleFunction<Meter.Sample> metric) {
         double[] values = rounds.stream().mapToDouble(metric).filter(v -> !Double.isNaN(v)).sorted().toArray();
         if (values.length == 0) {
             return Double.NaN;
@@ -31,37 +31,37 @@ final class Series {
                 : (values[values.length / 2 - 1] + values[values.length / 2]) / 2;
     }
 
-    double min(ToDoubleFunction<Meter.Sample> metric) {
+    public double min(ToDoubleFunction<Meter.Sample> metric) {
         return rounds.stream().mapToDouble(metric).filter(v -> !Double.isNaN(v)).min().orElse(Double.NaN);
     }
 
-    double max(ToDoubleFunction<Meter.Sample> metric) {
+    public double max(ToDoubleFunction<Meter.Sample> metric) {
         return rounds.stream().mapToDouble(metric).filter(v -> !Double.isNaN(v)).max().orElse(Double.NaN);
     }
 
-    double rate() {
+    public double rate() {
         return median(Meter.Sample::perSecondRate);
     }
 
-    double p(double percentile) {
+    public double p(double percentile) {
         return median(s -> s.millis(percentile));
     }
 
     /** All rounds' latencies together, for the percentile plot. */
-    Histogram merged() {
+    public Histogram merged() {
         Histogram all = new Histogram(3_600_000_000L, 3);
         rounds.forEach(r -> all.add(r.latency()));
         return all;
     }
 
     /** The round whose rate is the median one, for the throughput-over-time plot. */
-    Meter.Sample medianRound() {
+    public Meter.Sample medianRound() {
         Meter.Sample[] sorted = rounds.toArray(new Meter.Sample[0]);
         Arrays.sort(sorted, (a, b) -> Double.compare(a.perSecondRate(), b.perSecondRate()));
         return sorted[sorted.length / 2];
     }
 
-    ObjectNode toJson() {
+    public ObjectNode toJson() {
         ObjectNode json = EventJson.MAPPER.createObjectNode();
         json.put("name", name);
         var list = json.putArray("rounds");

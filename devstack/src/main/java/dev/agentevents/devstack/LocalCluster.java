@@ -114,6 +114,9 @@ public final class LocalCluster implements AutoCloseable {
                 env.put("ROUTER_STATE_DIR", dir.resolve("router-" + i + "-state").toString());
                 env.put("ROUTER_HTTP_PORT", Integer.toString(port));
                 env.put("ROUTER_REPLICATION_FACTOR", Integer.toString(Math.min(3, options.brokers())));
+                // fast failover: the brokers allow it (docs/operations.md)
+                env.put("ROUTER_SESSION_TIMEOUT_MS", "3000");
+                env.put("ROUTER_TRANSACTION_TIMEOUT_MS", "3000");
                 Service router = service("router-" + i, "dev.agentevents.router.RouterMain", env,
                         "metrics http://127.0.0.1:" + port + "/metrics", "http://127.0.0.1:" + port + "/health", dir,
                         512);
@@ -132,6 +135,7 @@ public final class LocalCluster implements AutoCloseable {
                 env.put("FANOUT_DEMO", "true");
                 // every client of a local cluster comes from 127.0.0.1: the per-address cap would only cap the test
                 env.put("FANOUT_MAX_CONNECTIONS_PER_ADDRESS", "20000");
+                env.put("FANOUT_SESSION_TIMEOUT_MS", "3000");
                 Service fanout = service("fanout-" + i, "dev.agentevents.fanout.FanoutMain", env,
                         "http://127.0.0.1:" + port + "/", "http://127.0.0.1:" + port + "/health", dir, 512);
                 services.put(fanout.name(), fanout);

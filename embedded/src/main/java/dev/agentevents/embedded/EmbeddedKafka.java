@@ -395,6 +395,8 @@ public final class EmbeddedKafka implements AutoCloseable {
             p.setProperty("share.coordinator.state.topic.replication.factor", rf);
             p.setProperty("share.coordinator.state.topic.min.isr", minIsr);
             p.setProperty("group.initial.rebalance.delay.ms", "0");
+            // the local cluster's groups notice a crashed member in 3 s (a stock broker allows 6 s at least)
+            p.setProperty("group.min.session.timeout.ms", "1000");
             p.setProperty("auto.create.topics.enable", "false");
             p.setProperty("log.cleaner.dedupe.buffer.size", Integer.toString(8 * 1024 * 1024));
             p.setProperty("log.segment.bytes", Integer.toString(64 * 1024 * 1024));
@@ -402,6 +404,8 @@ public final class EmbeddedKafka implements AutoCloseable {
                 // notice a killed broker in ~3 s instead of ~9 s (see TOOLCHAIN.md)
                 p.setProperty("broker.session.timeout.ms", "3000");
                 p.setProperty("broker.heartbeat.interval.ms", "500");
+                // abort a killed router's open transaction within a second of its timeout, not up to 10 s later
+                p.setProperty("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000");
             }
             p.putAll(overrides);
             return p;

@@ -60,6 +60,8 @@ interface InputProgress extends AutoCloseable {
         private final Thread thread;
         private volatile boolean running = true;
         private List<TopicPartition> partitions;
+        /** The time of the first look. */
+        private long startedAt = -1;
 
         /** A monitor that looks every {@code tick}, or only when {@link #tick} is called if {@code tick} is null. */
         Monitor(Admin admin, String topic, String groupId, Duration tick) {
@@ -93,6 +95,9 @@ interface InputProgress extends AutoCloseable {
 
         /** One look at the end offsets and the committed offsets, both taken after {@code now}. */
         synchronized void tick(long now) throws Exception {
+            if (startedAt < 0) {
+                startedAt = now;
+            }
             if (partitions == null) {
                 partitions = admin.describeTopics(List.of(topic)).allTopicNames().get(5, TimeUnit.SECONDS).get(topic)
                         .partitions().stream().map(p -> new TopicPartition(topic, p.partition())).toList();
@@ -124,14 +129,18 @@ interface InputProgress extends AutoCloseable {
             }
         }
 
-        /** How far behind wall-clock time the partition furthest behind is, in milliseconds. */
+        /**
+         * How far behind wall-clock time the partition furthest behind is, in milliseconds; a partition not caught
+         * up since this monitor's first look counts from that look (at least that far behind; it is not known how much
+         * further), not from the epoch.
+         */
         synchronized long maxBehindMs(long now) {
             if (partitions == null) {
                 return -1;
             }
             long worst = 0;
             for (TopicPartition tp : partitions) {
-                worst = Math.max(worst, now - caughtUpAt(tp.partition()));
+                worst = Math.max(worst, now - Math.max(startedAt, caughtUpAt(tp.partition())));
             }
             return worst;
         }

@@ -1,5 +1,6 @@
 package dev.agentevents.router;
 
+import dev.agentevents.config.SessionTimeoutCheck;
 import dev.agentevents.event.OrderedEvent;
 import dev.agentevents.schemas.Topics;
 import dev.agentevents.serde.SchemaRegistryClient;
@@ -65,6 +66,7 @@ public final class RouterApp implements AutoCloseable {
         int inputPartitions;
         try (Admin admin = Admin.create(config.kafka().asClientConfig())) {
             TopicChecks.check(admin, config.topics(), config.limits());
+            SessionTimeoutCheck.requireAllowed(admin, "ROUTER_SESSION_TIMEOUT_MS", config.sessionTimeout());
             inputPartitions = TopicChecks.inputPartitions(admin, config.topics());
         }
         SchemaRegistryClient schemaRegistry = new SchemaRegistryClient(config.registryUrl());

@@ -30,7 +30,15 @@ import org.apache.kafka.streams.StreamsConfig;
  * <li>{@code ROUTER_SWEEP_INTERVAL_MS} (1000): wall-clock period of the timeout sweep;
  * <li>{@code ROUTER_REGISTRY_RETRY_MS} (5000): how long a record waits for an unreachable registry;
  * <li>{@code ROUTER_PRODUCER_LINGER_MS} (5), {@code ROUTER_REPLICATION_FACTOR} (-1: the brokers' default);
- * <li>{@code ROUTER_SESSION_TIMEOUT_MS} (10000): how soon the others take over the partitions of a crashed instance;
+ * <li>{@code ROUTER_SESSION_TIMEOUT_MS} (6000, the least a broker allows by default): how soon the others notice a
+ *     crashed instance and take over its partitions (heartbeats every quarter of it, at least 500 ms); within the
+ *     brokers' {@code group.min.session.timeout.ms} and {@code group.max.session.timeout.ms}, checked at start;
+ * <li>{@code ROUTER_TRANSACTION_TIMEOUT_MS} (5000; above the commit interval): how long a crashed instance's open
+ *     transaction holds back read_committed readers of the partitions it wrote, and the committed input offsets of
+ *     its tasks, until the brokers abort it (they look every
+ *     {@code transaction.abort.timed.out.transaction.cleanup.interval.ms}, 10 s by default: see docs/operations.md);
+ * <li>{@code ROUTER_STANDBY_REPLICAS} (0): warm copies of each task's state on other instances, so a take-over need
+ *     not restore it from the changelog;
  * <li>{@code ROUTER_MAX_POLL_INTERVAL_MS} (60000): how long a stuck stream thread may hold up a rebalance before the
  *     group goes on without it (Kafka's default, 5 minutes, stopped all routing for that long in the fault run);
  * <li>{@code ROUTER_HTTP_PORT} (8090; 0 = any free port): {@code /metrics} and {@code /health}.
@@ -40,8 +48,8 @@ public record RouterConfig(KafkaSettings kafka, String registryUrl, Topics topic
                            String processingGuarantee, Duration commitInterval, int threads, String stateDir,
                            RouterLimits limits, Duration gapTimeout, Duration abandonAfter,
                            Duration runGrace, Duration sweepInterval, Duration registryRetry, int producerLingerMs,
-                           int replicationFactor, Duration sessionTimeout, Duration maxPollInterval,
-                           int httpPort) {
+                           int replicationFactor, Duration sessionTimeout, Duration transactionTimeout,
+                           int standbyReplicas, Duration maxPollInterval, int httpPort) {
 
     private static final long DEFAULT_MAX_REQUEST_SIZE = 1024 * 1024;
     private static final Set<String> GUARANTEES = Set.of(StreamsConfig.EXACTLY_ONCE_V2, StreamsConfig.AT_LEAST_ONCE);
@@ -58,6 +66,15 @@ public record RouterConfig(KafkaSettings kafka, String registryUrl, Topics topic
         positive("ROUTER_THREADS", threads);
         positive("ROUTER_SWEEP_INTERVAL_MS", sweepInterval.toMillis());
         positive("ROUTER_COMMIT_INTERVAL_MS", commitInterval.toMillis());
+        positive("ROUTER_SESSION_TIMEOUT_MS", sessionTimeout.toMillis());
+        if (transactionTimeout.compareTo(commitInterval) <= 0) {
+            throw new IllegalArgumentException("ROUTER_TRANSACTION_TIMEOUT_MS " + transactionTimeout.toMillis()
+                    + " must be above ROUTER_COMMIT_INTERVAL_MS " + commitInterval.toMillis()
+                    + ": every transaction would time out before it is committed");
+        }
+        if (standbyReplicas < 0) {
+            throw new IllegalArgumentException("ROUTER_STANDBY_REPLICAS " + standbyReplicas + " must be 0 or more");
+        }
         limits.requireFits(producerMaxRequestSize(kafka), "the producer's max.request.size");
     }
 
@@ -104,7 +121,9 @@ public record RouterConfig(KafkaSettings kafka, String registryUrl, Topics topic
                 env.millis("ROUTER_REGISTRY_RETRY_MS", Duration.ofSeconds(5)),
                 env.integer("ROUTER_PRODUCER_LINGER_MS", 5),
                 env.integer("ROUTER_REPLICATION_FACTOR", -1),
-                env.millis("ROUTER_SESSION_TIMEOUT_MS", Duration.ofSeconds(10)),
+                env.millis("ROUTER_SESSION_TIMEOUT_MS", Duration.ofSeconds(6)),
+                env.millis("ROUTER_TRANSACTION_TIMEOUT_MS", Duration.ofSeconds(5)),
+                env.integer("ROUTER_STANDBY_REPLICAS", 0),
                 env.millis("ROUTER_MAX_POLL_INTERVAL_MS", Duration.ofSeconds(60)),
                 env.integer("ROUTER_HTTP_PORT", 8090));
     }
@@ -133,6 +152,9 @@ public record RouterConfig(KafkaSettings kafka, String registryUrl, Topics topic
                 (int) Math.max(500, sessionTimeout.toMillis() / 4));
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG),
                 (int) maxPollInterval.toMillis());
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
+                (int) transactionTimeout.toMillis());
+        props.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, standbyReplicas);
         return props;
     }
 
@@ -144,7 +166,8 @@ public record RouterConfig(KafkaSettings kafka, String registryUrl, Topics topic
     public RouterConfig withGuarantee(String guarantee, Duration commit) {
         return new RouterConfig(kafka, registryUrl, topics, applicationId, guarantee, commit, threads, stateDir,
                 limits, gapTimeout, abandonAfter, runGrace, sweepInterval, registryRetry,
-                producerLingerMs, replicationFactor, sessionTimeout, maxPollInterval, httpPort);
+                producerLingerMs, replicationFactor, sessionTimeout, transactionTimeout, standbyReplicas,
+                maxPollInterval, httpPort);
     }
 
     @Override
@@ -157,6 +180,7 @@ public record RouterConfig(KafkaSettings kafka, String registryUrl, Topics topic
                 + ", runGraceMs=" + runGrace.toMillis() + ", sweepIntervalMs=" + sweepInterval.toMillis()
                 + ", registryRetryMs=" + registryRetry.toMillis() + ", producerLingerMs=" + producerLingerMs
                 + ", replicationFactor=" + replicationFactor + ", sessionTimeoutMs=" + sessionTimeout.toMillis()
+                + ", transactionTimeoutMs=" + transactionTimeout.toMillis() + ", standbyReplicas=" + standbyReplicas
                 + ", maxPollIntervalMs=" + maxPollInterval.toMillis()
                 + ", httpPort=" + httpPort + "}";
     }

@@ -37,6 +37,8 @@ class InputProgressTest {
         try (InputProgress.Monitor monitor = new InputProgress.Monitor(stack.kafka().admin(), topic, group, null)) {
             monitor.tick(1_000);
             assertThat(monitor.caughtUpAt(0)).as("10 records, nothing committed").isZero();
+            assertThat(monitor.maxBehindMs(1_500)).as("behind since the first look, not since the epoch")
+                    .isEqualTo(500);
             assertThat(monitor.caughtUpAt(1)).as("an empty partition is read").isEqualTo(1_000);
 
             commit(topic, group, 10);

@@ -199,7 +199,7 @@ public record FanoutConfig(KafkaSettings kafka, String registryUrl, Topics topic
                 env.integer("FANOUT_BUFFER_EVENTS", 20_000),
                 env.longValue("FANOUT_BUFFER_BYTES", 32L * 1024 * 1024),
                 env.integer("FANOUT_PRELOAD_EVENTS", 2000),
-                env.millis("FANOUT_SESSION_TIMEOUT_MS", Duration.ofSeconds(10)),
+                env.millis("FANOUT_SESSION_TIMEOUT_MS", Duration.ofSeconds(6)),
                 env.flag("FANOUT_DEMO", false),
                 env.flag("FANOUT_DEMO_ON_ANY_HOST", false),
                 env.millis("FANOUT_DEMO_TOKEN_TTL_MS", Duration.ofHours(1)),

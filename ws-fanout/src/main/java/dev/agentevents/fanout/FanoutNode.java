@@ -1,5 +1,6 @@
 package dev.agentevents.fanout;
 
+import dev.agentevents.config.SessionTimeoutCheck;
 import dev.agentevents.serde.AvroDeserializer;
 import dev.agentevents.serde.SchemaRegistryClient;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -22,6 +23,7 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.kafka.clients.admin.Admin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,6 +69,9 @@ public final class FanoutNode implements AutoCloseable {
     /** Starts the node; returns once it listens and its consumer has joined the group. */
     public static FanoutNode start(FanoutConfig config) {
         LOG.info("starting fanout node with {}", config);
+        try (Admin admin = Admin.create(config.kafka().asClientConfig())) {
+            SessionTimeoutCheck.requireAllowed(admin, "FANOUT_SESSION_TIMEOUT_MS", config.sessionTimeout());
+        }
         int port = config.port() != 0 ? config.port() : freePort();
         String url = config.advertisedUrl(port);
         int loops = Math.max(1, Runtime.getRuntime().availableProcessors());

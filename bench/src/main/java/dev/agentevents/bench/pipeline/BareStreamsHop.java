@@ -1,4 +1,6 @@
-package dev.agentevents.bench;
+package dev.agentevents.bench.pipeline;
+
+import dev.agentevents.bench.Meter;
 
 import dev.agentevents.embedded.EmbeddedKafka;
 import dev.agentevents.embedded.EmbeddedStack;

@@ -1,4 +1,9 @@
-package dev.agentevents.bench;
+package dev.agentevents.bench.pipeline;
+
+import dev.agentevents.bench.BenchReport;
+import dev.agentevents.bench.Meter;
+import dev.agentevents.bench.Pacer;
+import dev.agentevents.bench.Series;
 
 import dev.agentevents.embedded.EmbeddedStack;
 import dev.agentevents.producer.AgentSimulator;
@@ -12,17 +17,17 @@ import org.apache.kafka.streams.StreamsConfig;
  * clients) against the bare Kafka path (producer → map-only Kafka Streams → consumer) with the same guarantee,
  * commit interval and partitions, alternating round by round on one embedded broker.
  */
-final class PipelineScenarios {
+public final class PipelineScenarios {
 
     /**
      * Settings shared by the scenarios; {@code streamThreads} is the Kafka Streams threads of the router and of the
      * bare hop alike (throughput and latency).
      */
-    record Settings(int rounds, double seconds, double warmupSeconds, int users, int partitions, int streamThreads) {
+    public record Settings(int rounds, double seconds, double warmupSeconds, int users, int partitions, int streamThreads) {
     }
 
     /** Events allowed between sender and receiver when saturating: enough to keep every stage busy. */
-    static final long MAX_IN_FLIGHT = 20_000;
+    public static final long MAX_IN_FLIGHT = 20_000;
 
     private final EmbeddedStack stack;
     private final Settings settings;
@@ -31,7 +36,7 @@ final class PipelineScenarios {
     private final EventPool pool;
     private int prefixes;
 
-    PipelineScenarios(EmbeddedStack stack, Settings settings, PrintStream progress) throws InterruptedException {
+    public PipelineScenarios(EmbeddedStack stack, Settings settings, PrintStream progress) throws InterruptedException {
         this.stack = stack;
         this.settings = settings;
         this.progress = progress;
@@ -47,7 +52,7 @@ final class PipelineScenarios {
     }
 
     /** Saturates both paths; reports events/s both ways and the ratio. */
-    BenchReport throughput(String guarantee, Duration commit) throws Exception {
+    public BenchReport throughput(String guarantee, Duration commit) throws Exception {
         BenchReport report = new BenchReport("throughput");
         String label = label(guarantee, commit);
         Series bare = report.series("bare Kafka + Streams hop, " + label);
@@ -82,7 +87,7 @@ final class PipelineScenarios {
     }
 
     /** Fixed rates, for each configuration; p50/p99/p99.9/max both ways. */
-    BenchReport latency(List<Integer> rates, List<String> configs) throws Exception {
+    public BenchReport latency(List<Integer> rates, List<String> configs) throws Exception {
         BenchReport report = new BenchReport("latency");
         for (String config : configs) {
             String guarantee = config.startsWith("alos") ? StreamsConfig.AT_LEAST_ONCE : StreamsConfig.EXACTLY_ONCE_V2;

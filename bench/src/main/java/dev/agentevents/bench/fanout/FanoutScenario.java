@@ -1,4 +1,13 @@
-package dev.agentevents.bench;
+package dev.agentevents.bench.fanout;
+
+import dev.agentevents.bench.Pacer;
+
+import dev.agentevents.bench.Series;
+
+import dev.agentevents.bench.BenchReport;
+import dev.agentevents.bench.Meter;
+import dev.agentevents.bench.pipeline.PipelineScenarios;
+import dev.agentevents.bench.pipeline.PipelineUnderTest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -38,7 +47,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * users, against a bare Vert.x server pushing the same frames with no Kafka behind it. Measures frames/s at full
  * speed, latency at a fixed rate, and heap per idle and per active connection (after GC).
  */
-final class FanoutScenario {
+public final class FanoutScenario {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String SECRET = PipelineUnderTest.SECRET;
@@ -49,7 +58,7 @@ final class FanoutScenario {
     private final AgentEvent template;
     private int prefixes;
 
-    FanoutScenario(EmbeddedStack stack, PipelineScenarios.Settings settings, PrintStream progress) {
+    public FanoutScenario(EmbeddedStack stack, PipelineScenarios.Settings settings, PrintStream progress) {
         this.stack = stack;
         this.settings = settings;
         this.progress = progress;
@@ -63,7 +72,7 @@ final class FanoutScenario {
                 .build();
     }
 
-    BenchReport run(List<Integer> connections, double fixedRate) throws Exception {
+    public BenchReport run(List<Integer> connections, double fixedRate) throws Exception {
         BenchReport report = new BenchReport("fanout");
         ObjectNode heap = report.extra().putObject("heapBytesPerConnection");
         // one node for the whole scenario: starting one per round (topics, group, partitions) cost a minute in all
@@ -140,7 +149,7 @@ final class FanoutScenario {
     }
 
     /** The child JVM with the clients. */
-    static final class LoadClient implements AutoCloseable {
+    public static final class LoadClient implements AutoCloseable {
         private final Process process;
         private final BufferedReader out;
         private final Writer in;
@@ -153,12 +162,12 @@ final class FanoutScenario {
             this.connected = connected;
         }
 
-        static LoadClient start(String url, int n) throws Exception {
+        public static LoadClient start(String url, int n) throws Exception {
             return start(url, n, null, SECRET);
         }
 
         /** Clients for {@code n} users: {@code load-0..n-1}, or the lines of {@code usersFile}. */
-        static LoadClient start(String url, int n, Path usersFile, String secret) throws Exception {
+        public static LoadClient start(String url, int n, Path usersFile, String secret) throws Exception {
             List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
                     .toString(), "-Xmx2g", "-XX:+UseParallelGC", "-cp", System.getProperty("java.class.path"),
                     FanoutLoadClient.class.getName(), url, secret, Integer.toString(n)));
@@ -182,7 +191,7 @@ final class FanoutScenario {
                     StandardCharsets.UTF_8), connected);
         }
 
-        Meter.Sample measure(double warmup, double seconds) throws Exception {
+        public Meter.Sample measure(double warmup, double seconds) throws Exception {
             Thread.sleep((long) (warmup * 1000));
             in.write("MEASURE " + seconds + "\n");
             in.flush();

@@ -1,4 +1,4 @@
-package dev.agentevents.bench;
+package dev.agentevents.bench.faults;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,4 +1,4 @@
-package dev.agentevents.bench;
+package dev.agentevents.bench.fanout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,6 @@
-package dev.agentevents.bench;
+package dev.agentevents.bench.fanout;
+
+import dev.agentevents.bench.Meter;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -25,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  * then for every {@code MEASURE <seconds>} line on stdin measures frames received and their latency (from the
  * frame's occurredAt, same host clock) and prints one JSON line. {@code EXIT} ends it.
  */
-public final class FanoutLoadClient {
+final class FanoutLoadClient {
 
     private FanoutLoadClient() {
     }

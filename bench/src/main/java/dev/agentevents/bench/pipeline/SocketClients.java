@@ -1,4 +1,6 @@
-package dev.agentevents.bench;
+package dev.agentevents.bench.pipeline;
+
+import dev.agentevents.bench.Meter;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,4 +1,6 @@
-package dev.agentevents.bench;
+package dev.agentevents.bench.pipeline;
+
+import dev.agentevents.bench.Meter;
 
 import dev.agentevents.embedded.EmbeddedKafka;
 import dev.agentevents.embedded.EmbeddedStack;
@@ -21,9 +23,9 @@ import java.util.Map;
  * The whole pipeline on the embedded broker and registry: the agent simulator through {@link EventPublisher}, the
  * router, one fanout node, and real WebSocket clients, one per user, recording into a {@link Meter}.
  */
-final class PipelineUnderTest implements AutoCloseable {
+public final class PipelineUnderTest implements AutoCloseable {
 
-    static final String SECRET = "benchmark-secret-that-is-long-enough-0123456789";
+    public static final String SECRET = "benchmark-secret-that-is-long-enough-0123456789";
 
     private final EmbeddedStack stack;
     private final RouterApp router;
@@ -34,7 +36,7 @@ final class PipelineUnderTest implements AutoCloseable {
     private AgentSimulator simulator;
     private final Path stateDir;
 
-    PipelineUnderTest(EmbeddedStack stack, String prefix, String guarantee, Duration commit, int partitions,
+    public PipelineUnderTest(EmbeddedStack stack, String prefix, String guarantee, Duration commit, int partitions,
                       int routerThreads, List<String> users, Meter meter) throws Exception {
         this.stack = stack;
         this.users = users;
@@ -72,7 +74,7 @@ final class PipelineUnderTest implements AutoCloseable {
      * Starts the simulator at {@code rate} events per second (0: as fast as the pipeline takes them, holding while
      * more than {@code maxInFlight} events are on their way).
      */
-    void drive(double rate, Meter meter, long maxInFlight) {
+    public void drive(double rate, Meter meter, long maxInFlight) {
         simulator = new AgentSimulator(publisher, new AgentSimulator.Settings(users, rate, 0.05, 2, 0,
                 System.nanoTime()), new AgentSimulator.Listener() { });
         AgentSimulator running = simulator;
@@ -82,7 +84,7 @@ final class PipelineUnderTest implements AutoCloseable {
                 > maxInFlight).start();
     }
 
-    void stopDriving() {
+    public void stopDriving() {
         if (simulator != null) {
             simulator.stop();
             simulator = null;

@@ -1,4 +1,6 @@
-package dev.agentevents.bench;
+package dev.agentevents.bench.fanout;
+
+import dev.agentevents.bench.Pacer;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;

@@ -1,4 +1,11 @@
-package dev.agentevents.bench;
+package dev.agentevents.bench.scale;
+
+import dev.agentevents.bench.BenchReport;
+import dev.agentevents.bench.Meter;
+import dev.agentevents.bench.Series;
+import dev.agentevents.bench.fanout.FanoutScenario;
+import dev.agentevents.bench.fanout.OrderedLoad;
+import dev.agentevents.bench.pipeline.PipelineScenarios;
 
 import dev.agentevents.devstack.LocalCluster;
 import dev.agentevents.embedded.EmbeddedKafka;
@@ -44,24 +51,29 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * their share of the partitions, stops one (it leaves the group), and measures again once the other has taken over
  * everything. All processes share this machine's cores, which bounds what a second process can add.
  */
-final class ScaleScenario {
+public final class ScaleScenario {
 
     private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(120);
-    private static final double MAX_WARMUP_SECONDS = 15;
+    /** The longest warm-up of a full run; a smoke run waits no longer than its own warm-up. */
+    public static final double MAX_WARMUP_SECONDS = 15;
     private static final int STEADY_SECONDS = 3;
 
     private final PipelineScenarios.Settings settings;
     private final PrintStream progress;
     private final int connections;
+    private final double maxWarmupSeconds;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    ScaleScenario(PipelineScenarios.Settings settings, int connections, PrintStream progress) {
+    /** {@code maxWarmupSeconds}: how long a warm-up may wait for a steady rate before measuring anyway. */
+    public ScaleScenario(PipelineScenarios.Settings settings, int connections, double maxWarmupSeconds,
+                         PrintStream progress) {
         this.settings = settings;
         this.connections = connections;
+        this.maxWarmupSeconds = maxWarmupSeconds;
         this.progress = progress;
     }
 
-    BenchReport run() throws Exception {
+    public BenchReport run() throws Exception {
         BenchReport report = new BenchReport("scale");
         Series oneRouter = report.series("1 router process");
         Series twoRouters = report.series("2 router processes");
@@ -140,7 +152,7 @@ final class ScaleScenario {
      * Warms up until the rate is steady, then measures. Freshly started router JVMs take many seconds to reach their
      * rate (the first run measured two cold routers climbing from 100 to 3,600 events/s against one warm router at
      * 15,000): so the warm-up lasts until {@link #STEADY_SECONDS} consecutive seconds are within 15 % of their mean,
-     * at least the configured warm-up and at most {@link #MAX_WARMUP_SECONDS}.
+     * at least the configured warm-up and at most {@code maxWarmupSeconds}.
      */
     private Meter.Sample warmAndMeasure(Meter meter) throws InterruptedException {
         List<Double> rates = new ArrayList<>();
@@ -148,7 +160,7 @@ final class ScaleScenario {
         while (true) {
             rates.add((double) Meter.measure(meter, 1).count());
             double elapsed = (System.nanoTime() - start) / 1e9;
-            if (elapsed >= settings.warmupSeconds() && steady(rates) || elapsed >= MAX_WARMUP_SECONDS) {
+            if (elapsed >= settings.warmupSeconds() && steady(rates) || elapsed >= maxWarmupSeconds) {
                 break;
             }
         }

@@ -1,4 +1,4 @@
-package dev.agentevents.bench;
+package dev.agentevents.bench.fanout;
 
 import dev.agentevents.event.AgentEvent;
 import dev.agentevents.event.OrderedEvent;
@@ -20,14 +20,14 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * not check). Building and encoding every record as the router does took a third of the CPU the fanout node needs
  * on this 2-core machine.
  */
-final class OrderedLoad {
+public final class OrderedLoad {
 
     private final String topic;
     private final byte[][] keys;
     private final StampedRecord[] records;
 
     /** Records in the registry's wire format (the schema registered in the registry at {@code registryUrl}). */
-    static OrderedLoad viaRegistry(AgentEvent template, String prefix, int users, String topic, String registryUrl) {
+    public static OrderedLoad viaRegistry(AgentEvent template, String prefix, int users, String topic, String registryUrl) {
         AvroSerializer<OrderedEvent> serializer = new AvroSerializer<>(new SchemaRegistryClient(registryUrl),
                 Map.of(), false);
         return new OrderedLoad(template, prefix, users, topic, ordered -> serializer.serialize(topic, ordered));
@@ -37,7 +37,7 @@ final class OrderedLoad {
      * One record per user {@code prefix0 .. prefix(users-1)}: {@code template} with that user and seq, as an
      * {@code OrderedEvent} encoded by {@code encode}.
      */
-    OrderedLoad(AgentEvent template, String prefix, int users, String topic, Function<OrderedEvent, byte[]> encode) {
+    public OrderedLoad(AgentEvent template, String prefix, int users, String topic, Function<OrderedEvent, byte[]> encode) {
         this.topic = topic;
         keys = new byte[users][];
         records = new StampedRecord[users];
@@ -57,12 +57,12 @@ final class OrderedLoad {
      * The {@code n}-th record to send (users in turn), stamped now. Its value array is reused by the next record of
      * the same user: send it before asking for that one (the producer copies it when sending).
      */
-    ProducerRecord<byte[], byte[]> record(long n) {
+    public ProducerRecord<byte[], byte[]> record(long n) {
         return record(n, keys.length);
     }
 
     /** As {@link #record(long)}, spread over the first {@code users} users only. */
-    ProducerRecord<byte[], byte[]> record(long n, int users) {
+    public ProducerRecord<byte[], byte[]> record(long n, int users) {
         int user = (int) (n % Math.min(users, keys.length));
         return new ProducerRecord<>(topic, keys[user], records[user].stamped());
     }

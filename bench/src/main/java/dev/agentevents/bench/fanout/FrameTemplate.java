@@ -1,4 +1,4 @@
-package dev.agentevents.bench;
+package dev.agentevents.bench.fanout;
 
 import dev.agentevents.event.AgentEvent;
 import dev.agentevents.schemas.EventJson;

@@ -1,0 +1,137 @@
+package dev.agentevents.bench.faults;
+
+import dev.agentevents.devstack.LocalCluster;
+import java.io.PrintStream;
+import java.net.http.HttpClient;
+import java.time.Duration;
+import java.util.List;
+import java.util.OptionalDouble;
+
+/**
+ * Brings one fault to the local cluster and undoes it: {@code kill -9} of a broker (the active controller first),
+ * a router or a fanout node, each restarted after {@code downSeconds}; a rolling restart (every router, then every
+ * fanout node, stopped gracefully and restarted one after the other, as a deploy does); the registry down, or all
+ * brokers killed, for {@code outageSeconds}.
+ */
+final class FaultInjector {
+
+    /** The faults, in turn. */
+    static final List<String> CYCLE = List.of("broker", "router", "fanout", "rolling", "registry", "all-brokers");
+
+    private final LocalCluster cluster;
+    private final FaultRun.Settings settings;
+    private final PrintStream progress;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    FaultInjector(LocalCluster cluster, FaultRun.Settings settings, PrintStream progress) {
+        this.cluster = cluster;
+        this.settings = settings;
+        this.progress = progress;
+    }
+
+    /**
+     * Injects fault {@code kind} (the {@code round}-th of its kind) and undoes it; times are in ms since
+     * {@code startedAtMs}.
+     */
+    FaultAudit.Fault inject(String kind, int round, long startedAtMs) throws Exception {
+        long behind = routersBehindMs();
+        long at = System.currentTimeMillis() - startedAtMs;
+        String what;
+        switch (kind) {
+            case "broker" -> {
+                int victim = round == 0 ? cluster.kafka().activeControllerId()
+                        : cluster.kafka().nodeIds().get(round % cluster.kafka().nodeCount());
+                boolean controller = victim == cluster.kafka().activeControllerId();
+                what = "kill -9 broker " + victim + (controller ? " (active controller)" : "");
+                progress.println(what);
+                cluster.kafka().kill(victim);
+                sleep(settings.downSeconds());
+                cluster.kafka().start(victim);
+            }
+            case "router", "fanout" -> {
+                LocalCluster.Service service = cluster.service(kind + "-" + (1 + round % 2));
+                what = "kill -9 " + service.name();
+                progress.println(what);
+                service.process().kill();
+                sleep(settings.downSeconds());
+                service.process().start();
+                LocalCluster.awaitHealthy(service);
+            }
+            case "rolling" -> {
+                List<LocalCluster.Service> services = cluster.services().stream()
+                        .filter(s -> s.name().startsWith("router-")).toList();
+                List<LocalCluster.Service> nodes = cluster.services().stream()
+                        .filter(s -> s.name().startsWith("fanout-")).toList();
+                what = "rolling restart of " + services.size() + " routers and " + nodes.size() + " fanout nodes";
+                progress.println(what);
+                for (LocalCluster.Service service : java.util.stream.Stream.concat(services.stream(), nodes.stream())
+                        .toList()) {
+                    progress.println("  restarting " + service.name());
+                    service.process().stop(30);
+                    service.process().start();
+                    LocalCluster.awaitHealthy(service);
+                    if (service.name().startsWith("router-")) {
+                        awaitRoutersCaughtUp();
+                    }
+                }
+            }
+            case "registry" -> {
+                LocalCluster.Service registry = cluster.service("registry");
+                what = "registry down " + Math.round(settings.outageSeconds()) + " s";
+                progress.println(what);
+                registry.process().kill();
+                sleep(settings.outageSeconds());
+                registry.process().start();
+                LocalCluster.awaitHealthy(registry);
+            }
+            case "all-brokers" -> {
+                what = "all " + cluster.kafka().nodeCount() + " brokers down " + Math.round(settings.outageSeconds())
+                        + " s";
+                progress.println(what);
+                cluster.kafka().killAll();
+                sleep(settings.outageSeconds());
+                cluster.kafka().startAll();
+            }
+            default -> throw new IllegalArgumentException("unknown fault '" + kind + "': use one of " + CYCLE);
+        }
+        return new FaultAudit.Fault(kind, what, at, System.currentTimeMillis() - startedAtMs, behind);
+    }
+
+    /**
+     * A deploy moves on only once the restarted router took its share: waits (up to a minute) until the routers
+     * have read their input up to the last three seconds (the progress is looked at every second).
+     */
+    private void awaitRoutersCaughtUp() throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+        while (System.nanoTime() < deadline) {
+            long behind = routersBehindMs();
+            if (behind >= 0 && behind < 3_000) {
+                return;
+            }
+            Thread.sleep(200);
+        }
+        progress.println("  the routers did not catch up within a minute; going on");
+    }
+
+    /**
+     * The largest {@code router_input_behind_seconds} (in ms) of the routers that answer (-1 if none does): whether
+     * the routers have read their input up to the present, or are still recovering from an earlier fault.
+     */
+    long routersBehindMs() {
+        long worst = -1;
+        for (LocalCluster.Service service : cluster.services()) {
+            if (service.name().startsWith("router-")) {
+                // a router that does not answer tells nothing
+                OptionalDouble behind = service.metric(http, "router_input_behind_seconds");
+                if (behind.isPresent()) {
+                    worst = Math.max(worst, (long) (behind.getAsDouble() * 1000));
+                }
+            }
+        }
+        return worst;
+    }
+
+    private static void sleep(double seconds) throws InterruptedException {
+        Thread.sleep((long) (seconds * 1000));
+    }
+}

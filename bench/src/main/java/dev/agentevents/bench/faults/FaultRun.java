@@ -1,0 +1,232 @@
+package dev.agentevents.bench.faults;
+
+import dev.agentevents.devstack.LocalCluster;
+import dev.agentevents.embedded.EmbeddedKafka;
+import dev.agentevents.fanout.Hs256Tokens;
+import dev.agentevents.producer.AgentSimulator;
+import dev.agentevents.producer.EventPublisher;
+import dev.agentevents.producer.Published;
+import dev.agentevents.producer.PublisherConfig;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The fault-injection run: the multi-process local cluster (3 brokers, RF 3, min.insync.replicas 2, the registry,
+ * 2 routers, 2 fanout nodes), simulated agents for many users publishing steadily, and a resuming WebSocket client
+ * per user. Once clients are shown what the agents publish, the {@link FaultInjector} brings the faults in turn;
+ * then every run is played to its end and what was acknowledged is compared with what every client saw: lost,
+ * repeated, out of order, shown to the wrong user, runs without an end, deliveries stopped by a registry outage;
+ * plus, per fault, what it cost ({@link FaultAudit}), written by {@link FaultReport}.
+ */
+public final class FaultRun {
+
+    /**
+     * @param downSeconds how long a killed process stays down
+     * @param outageSeconds how long the registry, or all brokers, stay down
+     * @param settleSeconds steady load before the first fault and between faults (short mode)
+     */
+    public record Settings(int users, double rate, boolean longMode, int minutes, double downSeconds, double outageSeconds,
+                    double settleSeconds) {
+    }
+
+    private final Settings settings;
+    private final PrintStream progress;
+
+    public FaultRun(Settings settings, PrintStream progress) {
+        this.settings = settings;
+        this.progress = progress;
+    }
+
+    /** Runs it; returns the Markdown table (also written with the JSON into {@code out}); true counts in the JSON. */
+    public FaultReport.Result run(Path out) throws Exception {
+        long t0 = System.nanoTime();
+        Path dir = Files.createTempDirectory("agent-events-faults");
+        LocalCluster cluster = LocalCluster.start(LocalCluster.Options.defaults(dir),
+                step -> progress.printf("[%5.1fs] %s ...%n", (System.nanoTime() - t0) / 1e9, step));
+        boolean passed = false;
+        try {
+            List<String> users = AgentSimulator.Settings.users("fault-user-", settings.users());
+            List<String> nodes = cluster.services().stream().filter(s -> s.name().startsWith("fanout"))
+                    .map(LocalCluster.Service::address).toList();
+            int maxSeconds = settings.longMode() ? settings.minutes() * 60 + 600 : 900;
+            Map<String, Published> acknowledged = new ConcurrentHashMap<>();
+            AtomicLong failedSends = new AtomicLong();
+            List<FaultAudit.Fault> faults = new ArrayList<>();
+            FaultInjector injector = new FaultInjector(cluster, settings, progress);
+            try (AuditClients clients = new AuditClients(users, nodes, user -> Hs256Tokens.issue(
+                    cluster.demoSecret(), user, Duration.ofHours(24)), maxSeconds);
+                 EventPublisher publisher = EventPublisher.create(new PublisherConfig(
+                         PublisherConfig.of(cluster.bootstrapServers(), cluster.registryUrl()).kafka(),
+                         cluster.registryUrl(), dev.agentevents.schemas.Topics.defaults(),
+                         PublisherConfig.DEFAULT_MAX_PAYLOAD_BYTES, 32L * 1024 * 1024, 60_000, 300_000, 5, "lz4"))) {
+                progress.printf("%d clients connecting, agents publishing %.0f events/s ...%n", users.size(),
+                        settings.rate());
+                AgentSimulator simulator = new AgentSimulator(publisher, new AgentSimulator.Settings(users,
+                        settings.rate(), 0.05, 1, 0, 11), new AgentSimulator.Listener() {
+                    @Override
+                    public void published(Published event) {
+                        acknowledged.put(event.eventId(), event);
+                    }
+
+                    @Override
+                    public void failed(Throwable error) {
+                        failedSends.incrementAndGet();
+                    }
+                }).start();
+                awaitFlowing(injector, acknowledged, clients, t0);
+                sleep(settings.settleSeconds());
+                // short: each fault once; long: one fault a minute, in turn
+                int count = settings.longMode() ? settings.minutes() : FaultInjector.CYCLE.size();
+                for (int i = 0; i < count; i++) {
+                    long minuteStart = System.nanoTime();
+                    progress.printf("[%6.1fs] fault %d/%d · %,d events acknowledged · %,d shown to clients%n",
+                            (minuteStart - t0) / 1e9, i + 1, count, acknowledged.size(), clients.delivered());
+                    faults.add(injector.inject(FaultInjector.CYCLE.get(i % FaultInjector.CYCLE.size()),
+                            i / FaultInjector.CYCLE.size(), clients.startedAtMs));
+                    double spent = (System.nanoTime() - minuteStart) / 1e9;
+                    sleep(settings.longMode() ? Math.max(settings.settleSeconds(), 60 - spent)
+                            : settings.settleSeconds());
+                }
+                progress.println("faults done; letting every run finish ...");
+                long finishingAt = System.currentTimeMillis() - clients.startedAtMs;
+                simulator.finish();
+                simulator.awaitFinished(Duration.ofMinutes(3));
+                publisher.flush();
+                // late is not lost: wait while the pipeline is still recovering from the last fault (up to 10
+                // minutes), and stop once nothing new has been shown for 3 minutes
+                long hardDeadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+                long lastProgress = System.nanoTime();
+                long missing = Long.MAX_VALUE;
+                int polls = 0;
+                while (System.nanoTime() < hardDeadline
+                        && System.nanoTime() - lastProgress < Duration.ofMinutes(3).toNanos()) {
+                    long now = missing(acknowledged, clients);
+                    if (now == 0) {
+                        break;
+                    }
+                    if (now < missing) {
+                        lastProgress = System.nanoTime();
+                    }
+                    missing = now;
+                    if (polls++ % 20 == 0) {
+                        progress.printf("[%6.1fs] %,d of %,d acknowledged events not shown yet%n",
+                                (System.nanoTime() - t0) / 1e9, missing, acknowledged.size());
+                    }
+                    Thread.sleep(500);
+                }
+                Thread.sleep(2000);
+                FaultReport.Result result = audit(acknowledged, failedSends.get(), clients, faults, finishingAt,
+                        (System.nanoTime() - t0) / 1e9);
+                String name = settings.longMode() ? "faults-long" : "faults";
+                result.write(out, name);
+                Path lost = FaultReport.writeLost(out, name, acknowledged, clients);
+                if (lost != null) {
+                    progress.println("lost events listed in " + lost);
+                }
+                passed = result.passed();
+                return result;
+            }
+        } finally {
+            progress.println("stopping the local cluster ...");
+            cluster.close();
+            if (passed) {
+                EmbeddedKafka.deleteRecursively(dir);
+            } else {
+                progress.println("the processes' logs are kept under " + dir.resolve("logs"));
+            }
+        }
+    }
+
+    /**
+     * Waits until the pipeline shows clients what the agents publish (at most one second of events not shown yet)
+     * and the routers have read their input up to the present, so the first fault meets a warm pipeline rather than
+     * one still assigning its tasks; fails after two minutes.
+     */
+    private void awaitFlowing(FaultInjector injector, Map<String, Published> acknowledged, AuditClients clients,
+                              long t0) throws InterruptedException {
+        progress.println("waiting until clients are shown what the agents publish ...");
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        while (true) {
+            long notShown = missing(acknowledged, clients);
+            long behind = injector.routersBehindMs();
+            if (acknowledged.size() >= 2 * settings.rate() && notShown <= settings.rate() && behind >= 0
+                    && behind < FaultAudit.ROUTERS_CAUGHT_UP_MS) {
+                progress.printf("[%6.1fs] flowing: %,d events acknowledged, %,d not shown yet%n",
+                        (System.nanoTime() - t0) / 1e9, acknowledged.size(), notShown);
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(String.format(Locale.ROOT, "the pipeline did not start delivering "
+                        + "within 2 minutes: %,d of %,d acknowledged events not shown, routers %d ms behind",
+                        notShown, acknowledged.size(), behind));
+            }
+            Thread.sleep(500);
+        }
+    }
+
+    private static long missing(Map<String, Published> acknowledged, AuditClients clients) {
+        long missing = 0;
+        for (Published event : acknowledged.values()) {
+            AuditClients.Client client = clients.clients.get(event.userId());
+            if (client == null || !client.received.containsKey(event.eventId())) {
+                missing++;
+            }
+        }
+        return missing;
+    }
+
+    /** Compares what was acknowledged with what every client saw, and what each fault cost. */
+    private FaultReport.Result audit(Map<String, Published> acknowledged, long failedSends, AuditClients clients,
+                                     List<FaultAudit.Fault> faults, long finishingAt, double seconds) {
+        long duplicates = 0;
+        long order = 0;
+        long otherUsers = 0;
+        long gaps = 0;
+        long reconnects = 0;
+        long repeats = 0;
+        List<List<Long>> deliveryTimes = new ArrayList<>();
+        for (AuditClients.Client client : clients.clients.values()) {
+            duplicates += client.duplicates.get();
+            repeats += client.repeatsDropped.get();
+            order += client.orderViolations.get();
+            otherUsers += client.otherUsers.get();
+            gaps += client.gaps.get();
+            reconnects += Math.max(0, client.connections.get() - 1);
+            synchronized (client.deliveredAt) {
+                deliveryTimes.add(new ArrayList<>(client.deliveredAt));
+            }
+        }
+        Map<String, String> userOfRun = new ConcurrentHashMap<>();
+        acknowledged.values().forEach(e -> userOfRun.put(e.runId(), e.userId()));
+        long unfinished = userOfRun.entrySet().stream()
+                .filter(run -> !clients.clients.get(run.getValue()).sawEnd(run.getKey())).count();
+        FaultReport.Checks checks = new FaultReport.Checks(acknowledged.size(), failedSends, userOfRun.size(),
+                missing(acknowledged, clients), duplicates, order, otherUsers, unfinished, gaps, repeats, reconnects);
+        long[] perBucket = new long[clients.deliveriesPer100Ms.length()];
+        for (int b = 0; b < perBucket.length; b++) {
+            perBucket[b] = clients.deliveriesPer100Ms.get(b);
+        }
+        List<FaultReport.Row> rows = new ArrayList<>();
+        for (int i = 0; i < faults.size(); i++) {
+            FaultAudit.Fault fault = faults.get(i);
+            // a fault's window: until the next fault, at most a minute, never into the finishing phase
+            long windowEnd = Math.min(finishingAt, i + 1 < faults.size() ? faults.get(i + 1).atMs()
+                    : fault.atMs() + 60_000);
+            rows.add(new FaultReport.Row(fault, FaultAudit.impact(perBucket, AuditClients.BUCKET_MS, fault.atMs(),
+                    windowEnd), FaultAudit.userWaits(deliveryTimes, fault.atMs(), windowEnd)));
+        }
+        return FaultReport.of(settings, seconds, checks, rows);
+    }
+
+    private static void sleep(double seconds) throws InterruptedException {
+        Thread.sleep((long) (seconds * 1000));
+    }
+}
