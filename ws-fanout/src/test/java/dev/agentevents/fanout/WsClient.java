@@ -37,8 +37,26 @@ final class WsClient implements AutoCloseable {
         return connect(vertx, url, origin, java.util.Map.of());
     }
 
-    /** Connects with {@code headers} added to the upgrade request. */
+    /**
+     * Connects with {@code headers} added to the upgrade request. When the node closes the socket together with its
+     * upgrade answer, Vert.x's client can fail the connect ("WebSocket is closed") before any close handler runs, and
+     * the close code is lost: then the same connect is tried again (at most three times), since a refusal answers
+     * the same way each time.
+     */
     static WsClient connect(Vertx vertx, String url, String origin, java.util.Map<String, String> headers)
+            throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return connectOnce(vertx, url, origin, headers);
+            } catch (IllegalStateException e) {
+                if (attempt == 3 || !"WebSocket is closed".equals(e.getMessage())) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static WsClient connectOnce(Vertx vertx, String url, String origin, java.util.Map<String, String> headers)
             throws Exception {
         WebSocketClient client = vertx.createWebSocketClient();
         WebSocketConnectOptions options = new WebSocketConnectOptions().setAbsoluteURI(url);
@@ -56,7 +74,7 @@ final class WsClient implements AutoCloseable {
             }
             if (e instanceof IllegalStateException && "WebSocket is closed".equals(e.getMessage())) {
                 try {
-                    ws.closeCode.get(5, TimeUnit.SECONDS);
+                    ws.closeCode.get(1, TimeUnit.SECONDS);
                     return ws;
                 } catch (Exception notClosedAfterAll) {
                     e.addSuppressed(notClosedAfterAll);
