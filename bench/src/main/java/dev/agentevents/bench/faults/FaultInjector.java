@@ -52,10 +52,7 @@ final class FaultInjector {
                 LocalCluster.Service service = cluster.service(kind + "-" + (1 + round % 2));
                 what = "kill -9 " + service.name();
                 progress.println(what);
-                service.process().kill();
-                sleep(settings.downSeconds());
-                service.process().start();
-                LocalCluster.awaitHealthy(service);
+                killAndRestart(service, settings.downSeconds());
             }
             case "rolling" -> {
                 List<LocalCluster.Service> services = cluster.services().stream()
@@ -76,13 +73,9 @@ final class FaultInjector {
                 }
             }
             case "registry" -> {
-                LocalCluster.Service registry = cluster.service("registry");
                 what = "registry down " + Math.round(settings.outageSeconds()) + " s";
                 progress.println(what);
-                registry.process().kill();
-                sleep(settings.outageSeconds());
-                registry.process().start();
-                LocalCluster.awaitHealthy(registry);
+                killAndRestart(cluster.service("registry"), settings.outageSeconds());
             }
             case "all-brokers" -> {
                 what = "all " + cluster.kafka().nodeCount() + " brokers down " + Math.round(settings.outageSeconds())
@@ -95,6 +88,14 @@ final class FaultInjector {
             default -> throw new IllegalArgumentException("unknown fault '" + kind + "': use one of " + CYCLE);
         }
         return new FaultAudit.Fault(kind, what, at, System.currentTimeMillis() - startedAtMs, behind);
+    }
+
+    /** {@code kill -9} of {@code service}, down for {@code seconds}, then started again and awaited healthy. */
+    private static void killAndRestart(LocalCluster.Service service, double seconds) throws InterruptedException {
+        service.process().kill();
+        sleep(seconds);
+        service.process().start();
+        LocalCluster.awaitHealthy(service);
     }
 
     /**
