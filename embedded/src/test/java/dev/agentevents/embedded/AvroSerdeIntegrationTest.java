@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentevents.event.AgentEvent;
 import dev.agentevents.schemas.CompatibilityLevel;
 import dev.agentevents.schemas.HashChain;
+import dev.agentevents.schemas.TestEvents;
 import dev.agentevents.schemas.Topics;
 import dev.agentevents.serde.AvroDecodeException;
 import dev.agentevents.serde.AvroDeserializer;

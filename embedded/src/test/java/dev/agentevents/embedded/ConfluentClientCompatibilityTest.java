@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.agentevents.event.AgentEvent;
+import dev.agentevents.schemas.TestEvents;
 import dev.agentevents.serde.AvroDeserializer;
 import dev.agentevents.serde.AvroSerializer;
 import dev.agentevents.serde.SchemaRegistryClient;

@@ -8,6 +8,7 @@ import dev.agentevents.event.AgentEvent;
 import dev.agentevents.event.ToolCall;
 import dev.agentevents.schemas.EventJson;
 import dev.agentevents.schemas.EventType;
+import dev.agentevents.schemas.TestEvents;
 import dev.agentevents.schemas.Topics;
 import dev.agentevents.serde.AvroDeserializer;
 import dev.agentevents.serde.AvroSerializer;

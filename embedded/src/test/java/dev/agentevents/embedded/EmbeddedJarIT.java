@@ -3,6 +3,7 @@ package dev.agentevents.embedded;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentevents.event.AgentEvent;
+import dev.agentevents.schemas.TestEvents;
 import dev.agentevents.schemas.Topics;
 import dev.agentevents.serde.AvroSerializer;
 import dev.agentevents.serde.SchemaRegistryClient;
