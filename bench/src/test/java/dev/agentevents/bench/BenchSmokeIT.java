@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
@@ -17,6 +18,7 @@ import picocli.CommandLine;
  * A few seconds of each scenario, so CI knows they run and produce sane, non-zero numbers. Speed itself is judged
  * in the full runs (README, Performance), never here.
  */
+@Tag("slow")
 class BenchSmokeIT {
 
     @ParameterizedTest

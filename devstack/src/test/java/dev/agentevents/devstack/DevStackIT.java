@@ -25,13 +25,17 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,6 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The README's run command as a new user meets it: the devstack jar as its own process, READY, a token from
  * {@code /dev/token}, a complete run over a real WebSocket, and the demo page in Chromium.
  */
+@Tag("slow")
 class DevStackIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -121,26 +126,22 @@ class DevStackIT {
     }
 
     /** The first run whose every event from seq 0 to its terminal one arrived. */
-    private static List<JsonNode> awaitCompleteRun(List<JsonNode> frames, int seconds) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (System.nanoTime() < deadline) {
-            Map<String, List<JsonNode>> runs = new java.util.LinkedHashMap<>();
-            for (JsonNode frame : frames) {
-                if (frame.get("type").asText().equals("event")) {
-                    JsonNode event = frame.get("event");
-                    runs.computeIfAbsent(event.get("runId").asText(), k -> new ArrayList<>()).add(event);
-                }
+    private static List<JsonNode> awaitCompleteRun(List<JsonNode> frames, int seconds) {
+        return Awaitility.await("a complete run among the frames").atMost(Duration.ofSeconds(seconds))
+                .pollInterval(Duration.ofMillis(200)).until(() -> completeRun(frames), Optional::isPresent).get();
+    }
+
+    private static Optional<List<JsonNode>> completeRun(List<JsonNode> frames) {
+        Map<String, List<JsonNode>> runs = new java.util.LinkedHashMap<>();
+        for (JsonNode frame : List.copyOf(frames)) {
+            if (frame.get("type").asText().equals("event")) {
+                JsonNode event = frame.get("event");
+                runs.computeIfAbsent(event.get("runId").asText(), k -> new ArrayList<>()).add(event);
             }
-            for (List<JsonNode> run : runs.values()) {
-                String last = run.get(run.size() - 1).get("type").asText();
-                if (run.get(0).get("seq").asLong() == 0
-                        && (last.equals("agent_completed") || last.equals("agent_failed"))) {
-                    return run;
-                }
-            }
-            Thread.sleep(200);
         }
-        throw new AssertionError("no complete run within " + seconds + " s; frames: " + frames.size());
+        return runs.values().stream().filter(run -> run.get(0).get("seq").asLong() == 0
+                && List.of("agent_completed", "agent_failed").contains(run.get(run.size() - 1).get("type").asText()))
+                .findFirst();
     }
 
     private record Collector(List<JsonNode> frames) implements WebSocket.Listener {

@@ -16,8 +16,8 @@ import dev.agentevents.serde.AvroDeserializer;
 import dev.agentevents.serde.AvroSerializer;
 import dev.agentevents.serde.SchemaRegistryClient;
 import dev.agentevents.serde.SchemaRegistryException;
+import dev.agentevents.testing.Records;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -222,17 +222,13 @@ class AvroSerdeIntegrationTest {
 
     private static List<Object> consume(String topic, AvroDeserializer<?> deserializer, int count) {
         deserializer.configure(registryConfig(), false);
-        List<Object> values = new ArrayList<>();
         try (KafkaConsumer<String, ?> consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, EmbeddedStack.shared().kafka().bootstrapServers(),
                 ConsumerConfig.GROUP_ID_CONFIG, "serde-test-" + UUID.randomUUID(),
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(), deserializer)) {
             consumer.subscribe(List.of(topic));
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (values.size() < count && System.nanoTime() < deadline) {
-                consumer.poll(Duration.ofMillis(200)).forEach(r -> values.add(r.value()));
-            }
+            return Records.atLeast(consumer, count, Duration.ofSeconds(30)).stream().map(r -> (Object) r.value())
+                    .toList();
         }
-        return values;
     }
 }

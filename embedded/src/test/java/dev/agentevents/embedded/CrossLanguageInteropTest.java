@@ -13,6 +13,7 @@ import dev.agentevents.schemas.Topics;
 import dev.agentevents.serde.AvroDeserializer;
 import dev.agentevents.serde.AvroSerializer;
 import dev.agentevents.serde.SchemaRegistryClient;
+import dev.agentevents.testing.Records;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -162,12 +163,6 @@ class CrossLanguageInteropTest {
     }
 
     private static <V> ConsumerRecord<String, V> pollOne(KafkaConsumer<String, V> consumer) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < deadline) {
-            for (ConsumerRecord<String, V> record : consumer.poll(Duration.ofMillis(200))) {
-                return record;
-            }
-        }
-        throw new AssertionError("no record within 30 s");
+        return Records.first(consumer, Duration.ofSeconds(30));
     }
 }

@@ -6,6 +6,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.Test;
  * RestApiCompatibilityTest), held against the embedded registry over real HTTP. Each test gets a registry on a
  * topic of its own.
  */
+@Tag("slow")
 class SchemaRegistryConformanceTest {
 
     private static final String V1 = record("f1", "\"string\"", null);

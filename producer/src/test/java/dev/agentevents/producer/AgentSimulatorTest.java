@@ -63,7 +63,7 @@ class AgentSimulatorTest {
         AgentSimulator simulator = new AgentSimulator(publisher, new AgentSimulator.Settings(
                 List.of("a", "b"), 100, 0, 1, 0, 1), new AgentSimulator.Listener() { }).start();
 
-        Thread.sleep(1_000);
+        Thread.sleep(1_000); // not a condition: the simulator runs for one second
         simulator.stop();
 
         // 100 events/s for about a second: far from the thousands an unpaced loop sends

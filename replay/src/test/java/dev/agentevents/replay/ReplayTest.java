@@ -48,10 +48,12 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The replay tool against the embedded broker and registry, run as its command line is. */
+@Tag("slow")
 class ReplayTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();

@@ -10,6 +10,7 @@ import dev.agentevents.schemas.Topics;
 import dev.agentevents.serde.AvroDeserializer;
 import dev.agentevents.serde.AvroSerializer;
 import dev.agentevents.serde.SchemaRegistryClient;
+import dev.agentevents.testing.Records;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -31,6 +32,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -40,11 +43,14 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The router as a real Kafka Streams application on the embedded broker and registry. */
+@Tag("slow")
 class RouterIntegrationTest {
 
     private static final int PARTITIONS = 6;
@@ -157,28 +163,18 @@ class RouterIntegrationTest {
     private List<ConsumerRecord<String, OrderedEvent>> readOrdered(int expected, Duration timeout) {
         AvroDeserializer<OrderedEvent> deserializer = AvroDeserializer.specific(
                 new SchemaRegistryClient(stack.registryUrl()), OrderedEvent.class);
-        List<ConsumerRecord<String, OrderedEvent>> records = new ArrayList<>();
         try (KafkaConsumer<String, OrderedEvent> consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
                 ConsumerConfig.GROUP_ID_CONFIG, "verify-" + UUID.randomUUID(),
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(), deserializer)) {
             consumer.subscribe(List.of(topics.ordered()));
-            long deadline = System.nanoTime() + timeout.toNanos();
-            long quietUntil = Long.MAX_VALUE;
-            while (System.nanoTime() < Math.min(deadline, quietUntil)) {
-                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-                if (records.size() >= expected && quietUntil == Long.MAX_VALUE) {
-                    // keep reading a little: anything beyond the expected count is a duplicate
-                    quietUntil = System.nanoTime() + Duration.ofSeconds(2).toNanos();
-                }
-            }
+            // read on a little past the expected count: anything beyond it is a duplicate
+            return Records.atLeastAndAnyMore(consumer, expected, timeout, Duration.ofSeconds(2));
         }
-        return records;
     }
 
     private List<ConsumerRecord<byte[], byte[]>> readDeadLetters(int expected, Duration timeout) {
-        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
                 ConsumerConfig.GROUP_ID_CONFIG, "verify-dlq-" + UUID.randomUUID(),
@@ -186,12 +182,8 @@ class RouterIntegrationTest {
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new ByteArrayDeserializer(),
                 new ByteArrayDeserializer())) {
             consumer.subscribe(List.of(topics.deadLetters()));
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (records.size() < expected && System.nanoTime() < deadline) {
-                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-            }
+            return Records.atLeast(consumer, expected, timeout);
         }
-        return records;
     }
 
     /** Every run exactly once, in seq order, under its own user's key, in the user's partition. */
@@ -292,12 +284,7 @@ class RouterIntegrationTest {
                         serializer.serialize(topics.events(), event))).get(10, TimeUnit.SECONDS);
             }
         }
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (first.meterRegistry().get("router.events.accepted").counter().count() < 1
-                && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
-        Thread.sleep(300); // seq 2 is held and committed with the run's state
+        awaitInputCommitted(2, Duration.ofSeconds(30)); // seq 2 is held, committed with the run's state
         first.close(Duration.ofSeconds(20));
         routers.remove(first);
 
@@ -314,20 +301,29 @@ class RouterIntegrationTest {
     void shouldSplitPartitionsBetweenTwoInstancesAndGiveTheSameResultAsOne() throws Exception {
         RouterApp a = startRouter();
         RouterApp b = startRouter();
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() < deadline && (activeTasks(a) == 0 || activeTasks(b) == 0
-                || activeTasks(a) + activeTasks(b) != PARTITIONS)) {
-            Thread.sleep(200);
-        }
-        assertThat(activeTasks(a)).isPositive();
-        assertThat(activeTasks(b)).isPositive();
-        assertThat(activeTasks(a) + activeTasks(b)).isEqualTo(PARTITIONS);
+        Awaitility.await("tasks split between both instances").atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+                    assertThat(activeTasks(a)).isPositive();
+                    assertThat(activeTasks(b)).isPositive();
+                    assertThat(activeTasks(a) + activeTasks(b)).isEqualTo(PARTITIONS);
+                });
         Map<String, List<AgentEvent>> runs = runs("c", 40, 2);
 
         publishShuffledWithDuplicates(runs, 3, null);
 
         int expected = runs.values().stream().mapToInt(List::size).sum();
         assertEveryRunOnceInOrder(runs, readOrdered(expected, Duration.ofSeconds(60)));
+    }
+
+    /** Waits until the router's group has committed {@code records} input records: processed, with their state. */
+    private void awaitInputCommitted(long records, Duration timeout) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers()))) {
+            Awaitility.await(records + " input records committed").atMost(timeout).pollInterval(Duration.ofMillis(50))
+                    .until(() -> admin.listConsumerGroupOffsets(applicationId).partitionsToOffsetAndMetadata()
+                            .get(10, TimeUnit.SECONDS).entrySet().stream()
+                            .filter(e -> e.getKey().topic().equals(topics.events()) && e.getValue() != null)
+                            .mapToLong(e -> e.getValue().offset()).sum(), committed -> committed >= records);
+        }
     }
 
     private static int activeTasks(RouterApp router) {

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -178,7 +179,9 @@ class AgUiStreamTest {
                 throw new IllegalStateException(e);
             }
         });
-        Thread.sleep(1500); // the agent is connected and has read the run so far; the rest arrives live
+        // once the agent's stream is open, the rest of the run arrives live
+        Awaitility.await("the agent's stream open").atMost(java.time.Duration.ofSeconds(20))
+                .until(() -> node.connectionCount() == 1);
         fixture.writeAll(events.subList(4, events.size()));
         JsonArray seen = stream.get(60, TimeUnit.SECONDS).getJsonArray("seen");
         assertThat(types(seen)).startsWith("RUN_STARTED").endsWith("RUN_FINISHED").hasSize(22);
@@ -208,9 +211,7 @@ class AgUiStreamTest {
     void shouldServeTheStreamFromANodeThatDoesNotOwnTheUsersPartition() throws Exception {
         FanoutNode a = fixture.startNode("node-a", Map.of());
         FanoutNode b = fixture.startNode("node-b", Map.of());
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() ->
-                a.ownedPartitions().size() + b.ownedPartitions().size() == FanoutFixture.PARTITIONS
-                        && !a.ownedPartitions().isEmpty() && !b.ownedPartitions().isEmpty());
+        FanoutFixture.awaitSplit(a, b);
         String user = "eve-0";
         for (int i = 0; a.ownedPartitions().contains(a.partitionOf(user)); i++) {
             user = "eve-" + i;

@@ -80,9 +80,8 @@ class ConnectionLimitsTest {
         }
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
         try (WsClient innocent = WsClient.connect(vertx, WsClient.url(node, tokens.valid("ann"), null))) {
-            assertThat(innocent.await(c -> !c.ofType("welcome").isEmpty(), WAIT)).isTrue();
-            Thread.sleep(4000); // idle past the timeout, but pinged: a live socket is not cut
-            assertThat(innocent.socket.isClosed()).isFalse();
+            innocent.awaitFrame("welcome", WAIT);
+            innocent.assertOpenFor(Duration.ofSeconds(4)); // idle past the timeout, but pinged: a live socket is not cut
         }
     }
 
@@ -112,7 +111,7 @@ class ConnectionLimitsTest {
         }
         await().atMost(WAIT).until(() -> node.connectionCount() == 0);
         try (WsClient after = connect(node, "late", "203.0.113.11")) {
-            assertThat(after.await(c -> !c.ofType("welcome").isEmpty(), WAIT)).isTrue();
+            after.awaitFrame("welcome", WAIT);
         }
     }
 
@@ -122,7 +121,7 @@ class ConnectionLimitsTest {
         try {
             WsClient ws = WsClient.connect(vertx, WsClient.url(node, tokens.valid(user), null), null,
                     Map.of("X-Forwarded-For", address));
-            assertThat(ws.await(c -> !c.ofType("welcome").isEmpty(), WAIT)).as("welcome for %s", user).isTrue();
+            ws.await("welcome for " + user, c -> !c.ofType("welcome").isEmpty(), WAIT);
             return ws;
         } finally {
             client.close();

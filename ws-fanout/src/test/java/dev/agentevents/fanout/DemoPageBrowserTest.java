@@ -16,12 +16,14 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * The demo page in Debian's Chromium, driven by Playwright: sign in, watch a run's lifecycle events appear in order,
  * lose the socket server-side, and see the page resume without showing anything twice.
  */
+@Tag("slow")
 class DemoPageBrowserTest {
 
     private FanoutFixture fixture;
@@ -111,7 +113,8 @@ class DemoPageBrowserTest {
         assertThat(page.locator("[data-testid=connection] .label")).containsText("live",
                 new LocatorAssertions.ContainsTextOptions().setTimeout(20_000));
 
-        // well past the first token's exp (4 s) and the server's leeway (5 s): only refreshes keep the socket
+        // not a condition: time passes well beyond the first token's exp (4 s) and the server's leeway (5 s); only
+        // refreshes keep the socket
         Thread.sleep(12_000);
         fixture.writeAll(FanoutFixture.run("bob", "run-after-expiry"));
         Locator run = page.locator("article[data-run-id=run-after-expiry]");

@@ -1,5 +1,7 @@
 package dev.agentevents.fanout;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.agentevents.embedded.EmbeddedStack;
 import dev.agentevents.event.AgentEvent;
 import dev.agentevents.event.AgentInfo;
@@ -26,6 +28,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.awaitility.Awaitility;
 
 /**
  * What fanout tests stand on: the shared embedded broker and registry, topics of their own, fanout nodes, and a
@@ -88,6 +91,16 @@ final class FanoutFixture implements AutoCloseable {
             throw new AssertionError("node did not get all partitions: " + node.ownedPartitions());
         }
         return node;
+    }
+
+    /** Waits until two nodes of the group share every partition between them, each owning some. */
+    static void awaitSplit(FanoutNode a, FanoutNode b) {
+        Awaitility.await("partitions split between both nodes").atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
+                    assertThat(a.ownedPartitions()).isNotEmpty();
+                    assertThat(b.ownedPartitions()).isNotEmpty().doesNotContainAnyElementsOf(a.ownedPartitions());
+                    assertThat(a.ownedPartitions().size() + b.ownedPartitions().size()).isEqualTo(PARTITIONS);
+                });
     }
 
     void stop(FanoutNode node) {

@@ -63,9 +63,9 @@ class FanoutNodeTest {
              WsClient bobSocket = WsClient.connect(vertx, WsClient.url(node, tokens.valid(bob), null));
              WsClient snoop = WsClient.connect(vertx, WsClient.url(node, tokens.valid(alice),
                      "runId=run-bob&threadId=thread-" + bob))) {
-            assertThat(aliceSocket.await(c -> !c.ofType("welcome").isEmpty(), WAIT)).isTrue();
-            assertThat(snoop.await(c -> !c.ofType("welcome").isEmpty(), WAIT)).isTrue();
-            assertThat(bobSocket.await(c -> !c.ofType("welcome").isEmpty(), WAIT)).isTrue();
+            aliceSocket.awaitFrame("welcome", WAIT);
+            snoop.awaitFrame("welcome", WAIT);
+            bobSocket.awaitFrame("welcome", WAIT);
             List<AgentEvent> aliceRun = FanoutFixture.run(alice, "run-alice");
             List<AgentEvent> bobRun = FanoutFixture.run(bob, "run-bob");
             for (int i = 0; i < aliceRun.size(); i++) {
@@ -73,9 +73,9 @@ class FanoutNodeTest {
                 fixture.write(bobRun.get(i));
             }
 
-            assertThat(aliceSocket.awaitEvents(5, WAIT)).isTrue();
-            assertThat(bobSocket.awaitEvents(5, WAIT)).isTrue();
-            Thread.sleep(300);
+            aliceSocket.awaitEvents(5, WAIT);
+            bobSocket.awaitEvents(5, WAIT);
+            WsClient.assertNoFrameFor(Duration.ofMillis(300), aliceSocket, bobSocket, snoop);
             assertThat(aliceSocket.events()).allMatch(e -> e.getString("userId").equals(alice)).hasSize(5);
             assertThat(bobSocket.events()).allMatch(e -> e.getString("userId").equals(bob)).hasSize(5);
             assertThat(snoop.events()).isEmpty();
@@ -87,8 +87,8 @@ class FanoutNodeTest {
             String bobsPosition = bobSocket.ofType("event").get(0).getString("pos");
             try (WsClient resumeSnoop = WsClient.connect(vertx, WsClient.url(node, tokens.valid(alice),
                     "resume=" + bobsPosition.split(":")[0] + ":-1"))) {
-                assertThat(resumeSnoop.awaitEvents(5, WAIT)).isTrue();
-                Thread.sleep(300);
+                resumeSnoop.awaitEvents(5, WAIT);
+                WsClient.assertNoFrameFor(Duration.ofMillis(300), resumeSnoop);
                 assertThat(resumeSnoop.events()).allMatch(e -> e.getString("userId").equals(alice)).hasSize(5);
             }
         }
@@ -120,7 +120,7 @@ class FanoutNodeTest {
         assertThatThrownBy(() -> WsClient.connect(vertx, url, "https://evil.example.net"))
                 .isInstanceOfSatisfying(UpgradeRejectedException.class, e -> assertThat(e.getStatus()).isEqualTo(403));
         try (WsClient allowed = WsClient.connect(vertx, url, "https://app.example.com")) {
-            assertThat(allowed.await(c -> !c.ofType("welcome").isEmpty(), WAIT)).isTrue();
+            allowed.awaitFrame("welcome", WAIT);
         }
     }
 
@@ -130,16 +130,16 @@ class FanoutNodeTest {
         List<AgentEvent> run = FanoutFixture.run("carol", "run-c");
         String position;
         try (WsClient first = WsClient.connect(vertx, WsClient.url(node, tokens.valid("carol"), null))) {
-            assertThat(first.await(c -> !c.ofType("welcome").isEmpty(), WAIT)).isTrue();
+            first.awaitFrame("welcome", WAIT);
             fixture.writeAll(run.subList(0, 2));
-            assertThat(first.awaitEvents(2, WAIT)).isTrue();
+            first.awaitEvents(2, WAIT);
             position = first.lastPosition();
         }
         fixture.writeAll(run.subList(2, 5));
 
         try (WsClient again = WsClient.connect(vertx, WsClient.url(node, tokens.valid("carol"), "resume=" + position))) {
-            assertThat(again.awaitEvents(3, WAIT)).isTrue();
-            Thread.sleep(300);
+            again.awaitEvents(3, WAIT);
+            WsClient.assertNoFrameFor(Duration.ofMillis(300), again);
             assertThat(seqs(again)).containsExactly(2L, 3L, 4L);
         }
         assertThat(scrape(node)).contains("fanout_resumes_total{source=\"memory\"} 1.0");
@@ -150,19 +150,19 @@ class FanoutNodeTest {
         FanoutNode node = fixture.startSoleNode(Map.of("FANOUT_BUFFER_EVENTS", "3", "FANOUT_PRELOAD_EVENTS", "0"));
         String user = "dora";
         try (WsClient first = WsClient.connect(vertx, WsClient.url(node, tokens.valid(user), null))) {
-            assertThat(first.await(c -> !c.ofType("welcome").isEmpty(), WAIT)).isTrue();
+            first.awaitFrame("welcome", WAIT);
             fixture.write(FanoutFixture.event(user, "run-d", 0, "agent_started").build());
-            assertThat(first.awaitEvents(1, WAIT)).isTrue();
+            first.awaitEvents(1, WAIT);
             String position = first.lastPosition();
             for (int seq = 1; seq <= 20; seq++) {
                 fixture.write(FanoutFixture.thinking(user, "run-d", seq, "thought " + seq));
                 fixture.write(FanoutFixture.thinking("someone-else", "run-e", seq, "not for dora"));
             }
-            assertThat(first.awaitEvents(21, WAIT)).isTrue();
+            first.awaitEvents(21, WAIT);
 
             try (WsClient late = WsClient.connect(vertx, WsClient.url(node, tokens.valid(user), "resume=" + position))) {
-                assertThat(late.awaitEvents(20, WAIT)).isTrue();
-                Thread.sleep(300);
+                late.awaitEvents(20, WAIT);
+                WsClient.assertNoFrameFor(Duration.ofMillis(300), late);
                 assertThat(seqs(late)).containsExactlyElementsOf(
                         java.util.stream.LongStream.rangeClosed(1, 20).boxed().toList());
             }
@@ -176,14 +176,14 @@ class FanoutNodeTest {
         int other = (node.partitionOf("erin") + 1) % FanoutFixture.PARTITIONS;
         try (WsClient client = WsClient.connect(vertx, WsClient.url(node, tokens.valid("erin"),
                 "resume=" + other + ":0"))) {
-            assertThat(client.await(c -> !c.ofType("reset").isEmpty(), WAIT)).isTrue();
+            client.awaitFrame("reset", WAIT);
             assertThat(client.ofType("reset").get(0).getString("reason"))
                     .contains("is not in partition " + node.partitionOf("erin"));
             fixture.writeAll(FanoutFixture.run("erin", "run-erin"));
-            assertThat(client.awaitEvents(5, WAIT)).isTrue();
+            client.awaitEvents(5, WAIT);
         }
         try (WsClient garbage = WsClient.connect(vertx, WsClient.url(node, tokens.valid("erin"), "resume=zzz"))) {
-            assertThat(garbage.await(c -> !c.ofType("reset").isEmpty(), WAIT)).isTrue();
+            garbage.awaitFrame("reset", WAIT);
             assertThat(garbage.ofType("reset").get(0).getString("reason")).contains("'zzz' is not <partition>:<offset>");
         }
     }
@@ -193,8 +193,8 @@ class FanoutNodeTest {
         FanoutNode node = fixture.startSoleNode(Map.of("FANOUT_QUEUE_FRAMES", "50"));
         try (WsClient slow = WsClient.connect(vertx, WsClient.url(node, tokens.valid("frank"), null));
              WsClient fast = WsClient.connect(vertx, WsClient.url(node, tokens.valid("frank"), null))) {
-            assertThat(slow.await(c -> !c.ofType("welcome").isEmpty(), WAIT)).isTrue();
-            assertThat(fast.await(c -> !c.ofType("welcome").isEmpty(), WAIT)).isTrue();
+            slow.awaitFrame("welcome", WAIT);
+            fast.awaitFrame("welcome", WAIT);
             slow.socket.pause();
             String big = "x".repeat(20_000);
             fixture.write(FanoutFixture.event("frank", "run-f", 0, "agent_started").build());
@@ -202,7 +202,7 @@ class FanoutNodeTest {
                 fixture.write(FanoutFixture.thinking("frank", "run-f", seq, big));
             }
 
-            assertThat(fast.awaitEvents(401, Duration.ofSeconds(60))).isTrue();
+            fast.awaitEvents(401, Duration.ofSeconds(60));
             slow.socket.resume();
             assertThat(slow.awaitClose(WAIT)).isEqualTo((short) 4008);
             assertThat(seqs(fast)).doesNotHaveDuplicates().isSorted();
@@ -235,13 +235,13 @@ class FanoutNodeTest {
         FanoutNode node = fixture.startSoleNode(Map.of("FANOUT_MAX_CONNECTIONS_PER_USER", "2"));
         try (WsClient one = WsClient.connect(vertx, WsClient.url(node, tokens.valid("hana"), null));
              WsClient two = WsClient.connect(vertx, WsClient.url(node, tokens.valid("hana"), null))) {
-            assertThat(one.await(c -> !c.ofType("welcome").isEmpty(), WAIT)).isTrue();
-            assertThat(two.await(c -> !c.ofType("welcome").isEmpty(), WAIT)).isTrue();
+            one.awaitFrame("welcome", WAIT);
+            two.awaitFrame("welcome", WAIT);
             try (WsClient three = WsClient.connect(vertx, WsClient.url(node, tokens.valid("hana"), null))) {
                 assertThat(three.awaitClose(WAIT)).isEqualTo((short) 4429);
             }
             try (WsClient otherUser = WsClient.connect(vertx, WsClient.url(node, tokens.valid("ivan"), null))) {
-                assertThat(otherUser.await(c -> !c.ofType("welcome").isEmpty(), WAIT)).isTrue();
+                otherUser.awaitFrame("welcome", WAIT);
             }
         }
     }
@@ -250,17 +250,17 @@ class FanoutNodeTest {
     void shouldStreamOverServerSentEventsAndResumeFromLastEventId() throws Exception {
         FanoutNode node = fixture.startSoleNode(Map.of());
         SseClient first = SseClient.open(node, tokens.valid("judy"), null);
-        assertThat(first.await(1, WAIT)).isTrue();
+        first.awaitFrames(1, WAIT);
         List<AgentEvent> run = FanoutFixture.run("judy", "run-j");
         fixture.writeAll(run.subList(0, 2));
-        assertThat(first.await(3, WAIT)).isTrue();
+        first.awaitFrames(3, WAIT);
         String lastId = first.lastId();
         first.close();
         fixture.writeAll(run.subList(2, 5));
 
         SseClient second = SseClient.open(node, tokens.valid("judy"), lastId);
-        assertThat(second.await(4, WAIT)).isTrue();
-        Thread.sleep(300);
+        second.awaitFrames(4, WAIT);
+        second.assertNoFrameFor(Duration.ofMillis(300));
         second.close();
         assertThat(second.frames().get(0).getString("type")).isEqualTo("welcome");
         assertThat(second.frames().subList(1, second.frames().size()))
@@ -281,9 +281,9 @@ class FanoutNodeTest {
         assertThat(get(node, "/agent-events-client.js", null).body()).contains("export class AgentEventsClient");
         assertThat(get(node, "/dev/token?user=kim", null).statusCode()).isEqualTo(404);
         try (WsClient client = WsClient.connect(vertx, WsClient.url(node, tokens.valid("kim"), null))) {
-            assertThat(client.await(c -> !c.ofType("welcome").isEmpty(), WAIT)).isTrue();
+            client.awaitFrame("welcome", WAIT);
             fixture.writeAll(FanoutFixture.run("kim", "run-k"));
-            assertThat(client.awaitEvents(5, WAIT)).isTrue();
+            client.awaitEvents(5, WAIT);
             assertThat(scrape(node)).contains("fanout_connections{transport=\"websocket\"} 1.0")
                     .contains("fanout_frames_delivered_total 5.0")
                     .contains("fanout_delivery_latency_seconds_count 5");

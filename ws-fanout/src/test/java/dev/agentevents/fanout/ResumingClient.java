@@ -1,5 +1,7 @@
 package dev.agentevents.fanout;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentevents.testing.StreamRules;
@@ -12,9 +14,10 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.awaitility.Awaitility;
-import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * A client that behaves like the browser client: asks any node's {@code /route}, connects there, keeps the last
@@ -24,6 +27,7 @@ import org.awaitility.core.ConditionTimeoutException;
 final class ResumingClient implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration POLL = Duration.ofMillis(20);
     final List<JsonObject> events = new CopyOnWriteArrayList<>();
     final AtomicInteger connections = new AtomicInteger();
     final AtomicInteger duplicates = new AtomicInteger();
@@ -66,7 +70,11 @@ final class ResumingClient implements AutoCloseable {
                 int seen = 0;
                 while (running && !client.closeCode.isDone()) {
                     seen = consume(client, seen);
-                    Thread.sleep(10);
+                    try {
+                        client.closeCode.get(10, TimeUnit.MILLISECONDS);
+                    } catch (TimeoutException stillOpen) {
+                        // read what arrived meanwhile
+                    }
                 }
                 consume(client, seen);
                 client.close();
@@ -74,7 +82,7 @@ final class ResumingClient implements AutoCloseable {
             } catch (Exception e) {
                 attempt++;
                 try {
-                    Thread.sleep(Math.min(1000, 50L * attempt));
+                    Thread.sleep(Math.min(1000, 50L * attempt)); // the client's backoff, as the browser client's
                 } catch (InterruptedException interrupted) {
                     return;
                 }
@@ -102,13 +110,23 @@ final class ResumingClient implements AutoCloseable {
         return frames.size();
     }
 
-    boolean await(int count, Duration timeout) {
-        try {
-            Awaitility.await().atMost(timeout).pollInterval(Duration.ofMillis(20)).until(() -> events.size() >= count);
-            return true;
-        } catch (ConditionTimeoutException e) {
-            return false;
-        }
+    /** Waits until the client holds a socket the node welcomed. */
+    void awaitWelcomed(Duration timeout) {
+        Awaitility.await("a welcomed connection").atMost(timeout).pollInterval(POLL)
+                .until(() -> current != null && !current.ofType("welcome").isEmpty());
+    }
+
+    /** Waits until at least {@code count} events were delivered; a timeout names those that were. */
+    void awaitEvents(int count, Duration timeout) {
+        Awaitility.await(count + " events").atMost(timeout).pollInterval(POLL)
+                .untilAsserted(() -> assertThat(events).as("events").hasSizeGreaterThanOrEqualTo(count));
+    }
+
+    /** Asserts that no further event is delivered for {@code quiet}. */
+    void assertNoEventFor(Duration quiet) {
+        int seen = events.size();
+        Awaitility.await("no event after the " + seen + " seen").during(quiet).atMost(quiet.plusSeconds(1))
+                .pollInterval(POLL).until(() -> events.size() == seen);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.agentevents.fanout;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
 import java.io.InputStream;
@@ -13,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.awaitility.Awaitility;
 
 /** A Server-Sent Events client for tests, on the JDK's HTTP client. */
 final class SseClient implements AutoCloseable {
@@ -72,12 +75,18 @@ final class SseClient implements AutoCloseable {
         return ids.get(ids.size() - 1);
     }
 
-    boolean await(int count, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline && frames.size() < count) {
-            Thread.sleep(20);
-        }
-        return frames.size() >= count;
+    /** Waits until at least {@code count} frames arrived; a timeout names the frames that did. */
+    void awaitFrames(int count, Duration timeout) {
+        Awaitility.await(count + " frames").atMost(timeout).pollInterval(Duration.ofMillis(20))
+                .untilAsserted(() -> assertThat(frames).as("frames").hasSizeGreaterThanOrEqualTo(count));
+    }
+
+    /** Asserts that no further frame arrives for {@code quiet}. */
+    void assertNoFrameFor(Duration quiet) {
+        int seen = frames.size();
+        Awaitility.await("no frame after the " + seen + " seen").during(quiet).atMost(quiet.plusSeconds(1))
+                .pollInterval(Duration.ofMillis(20))
+                .untilAsserted(() -> assertThat(frames).as("frames").hasSize(seen));
     }
 
     @Override

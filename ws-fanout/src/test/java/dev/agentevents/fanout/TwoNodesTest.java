@@ -5,10 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -35,21 +33,6 @@ class TwoNodesTest {
         vertx.close();
     }
 
-    private static void awaitSplit(FanoutNode a, FanoutNode b) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            Set<Integer> all = new HashSet<>(a.ownedPartitions());
-            all.addAll(b.ownedPartitions());
-            if (!a.ownedPartitions().isEmpty() && !b.ownedPartitions().isEmpty()
-                    && all.size() == FanoutFixture.PARTITIONS
-                    && a.ownedPartitions().size() + b.ownedPartitions().size() == FanoutFixture.PARTITIONS) {
-                return;
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("partitions did not split: " + a.ownedPartitions() + " / " + b.ownedPartitions());
-    }
-
     private static String userOwnedBy(FanoutNode node) {
         for (int i = 0; ; i++) {
             String user = "mover-" + i;
@@ -63,7 +46,7 @@ class TwoNodesTest {
     void shouldSendUserOnWrongNodeToTheOwner() throws Exception {
         FanoutNode a = fixture.startNode("node-a", Map.of());
         FanoutNode b = fixture.startNode("node-b", Map.of());
-        awaitSplit(a, b);
+        FanoutFixture.awaitSplit(a, b);
         String user = userOwnedBy(b);
 
         try (WsClient wrong = WsClient.connect(vertx, WsClient.url(a, tokens.valid(user), null))) {
@@ -80,27 +63,23 @@ class TwoNodesTest {
     void shouldMoveUsersOfAStoppingNodeToTheOtherWithoutLosingAnEvent() throws Exception {
         FanoutNode a = fixture.startNode("node-a", Map.of());
         FanoutNode b = fixture.startNode("node-b", Map.of());
-        awaitSplit(a, b);
+        FanoutFixture.awaitSplit(a, b);
         String user = userOwnedBy(b);
         int total = 150;
         try (ResumingClient client = new ResumingClient(vertx, List.of(a.httpUrl(), b.httpUrl()),
                 tokens.valid(user))) {
-            long deadline = System.nanoTime() + WAIT.toNanos();
-            while (client.connections.get() == 0 && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            Thread.sleep(300);
+            client.awaitWelcomed(WAIT);
             fixture.write(FanoutFixture.event(user, "run-long", 0, "agent_started").build());
             for (int seq = 1; seq < total; seq++) {
                 fixture.write(FanoutFixture.thinking(user, "run-long", seq, "step " + seq));
                 if (seq == total / 3) {
                     fixture.stop(b);
                 }
-                Thread.sleep(10);
+                Thread.sleep(10); // pacing: the run spreads over about 1.5 s, so the node stops in the middle of it
             }
 
-            assertThat(client.await(total, Duration.ofSeconds(60))).isTrue();
-            Thread.sleep(500);
+            client.awaitEvents(total, Duration.ofSeconds(60));
+            client.assertNoEventFor(Duration.ofMillis(500));
             assertThat(client.events).extracting(e -> e.getLong("seq"))
                     .containsExactlyElementsOf(LongStream.range(0, total).boxed().toList());
             assertThat(client.connections.get()).isGreaterThanOrEqualTo(2);

@@ -1,5 +1,7 @@
 package dev.agentevents.fanout;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.WebSocketClient;
@@ -12,9 +14,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import org.awaitility.Awaitility;
 
 /** A real WebSocket client for tests: collects every frame and the close code. */
 final class WsClient implements AutoCloseable {
+
+    private static final Duration POLL = Duration.ofMillis(20);
 
     final List<JsonObject> frames = new CopyOnWriteArrayList<>();
     final CompletableFuture<Short> closeCode = new CompletableFuture<>();
@@ -114,19 +119,38 @@ final class WsClient implements AutoCloseable {
         return events.get(events.size() - 1).getString("pos");
     }
 
-    boolean await(Predicate<WsClient> condition, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (condition.test(this)) {
-                return true;
-            }
-            Thread.sleep(20);
-        }
-        return condition.test(this);
+    /** Waits until a frame of {@code type} arrived; a timeout names the frames that did arrive. */
+    void awaitFrame(String type, Duration timeout) {
+        Awaitility.await("a " + type + " frame").atMost(timeout).pollInterval(POLL)
+                .untilAsserted(() -> assertThat(frames).as("frames").anyMatch(f -> type.equals(f.getString("type"))));
     }
 
-    boolean awaitEvents(int count, Duration timeout) throws InterruptedException {
-        return await(c -> c.ofType("event").size() >= count, timeout);
+    /** Waits until at least {@code count} event frames arrived. */
+    void awaitEvents(int count, Duration timeout) {
+        Awaitility.await(count + " events").atMost(timeout).pollInterval(POLL)
+                .untilAsserted(() -> assertThat(events()).as("events").hasSizeGreaterThanOrEqualTo(count));
+    }
+
+    /** Waits until {@code condition} holds; {@code what} names it in a timeout. */
+    void await(String what, Predicate<WsClient> condition, Duration timeout) {
+        Awaitility.await(what).atMost(timeout).pollInterval(POLL).until(() -> condition.test(this));
+    }
+
+    /** Asserts that none of {@code clients} receives a further frame for {@code quiet} (nothing more was sent). */
+    static void assertNoFrameFor(Duration quiet, WsClient... clients) {
+        int[] seen = java.util.Arrays.stream(clients).mapToInt(c -> c.frames.size()).toArray();
+        Awaitility.await("no frame after those seen").during(quiet).atMost(quiet.plusSeconds(1)).pollInterval(POLL)
+                .untilAsserted(() -> {
+                    for (int i = 0; i < clients.length; i++) {
+                        assertThat(clients[i].frames).as("frames").hasSize(seen[i]);
+                    }
+                });
+    }
+
+    /** Asserts that the socket stays open for {@code period}. */
+    void assertOpenFor(Duration period) {
+        Awaitility.await("the socket open for " + period).during(period).atMost(period.plusSeconds(1))
+                .pollInterval(Duration.ofMillis(100)).until(() -> !socket.isClosed());
     }
 
     short awaitClose(Duration timeout) throws Exception {

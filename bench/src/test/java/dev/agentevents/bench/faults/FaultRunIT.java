@@ -5,6 +5,7 @@ import dev.agentevents.bench.BenchMain;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -14,6 +15,7 @@ import picocli.CommandLine;
  * registry down for 12 s and all brokers down for 12 s; then nothing acknowledged is lost, nothing is shown twice or out of order or to the wrong user, every run
  * ends, and the registry outage did not stop deliveries. The command exits 1 if any check fails.
  */
+@Tag("slow")
 class FaultRunIT {
 
     @Test
