@@ -37,7 +37,7 @@
  */
 export function streamRun(options) {
   const doFetch = options.fetch || ((...args) => globalThis.fetch(...args));
-  const backoffMaxMs = options.backoffMaxMs ?? 5000;
+  const backoffMaxMs = options.backoffMaxMs ?? 2000;
   let lastEventId = options.lastEventId ?? null;
   let stopped = false;
   /** @type {AbortController | null} */

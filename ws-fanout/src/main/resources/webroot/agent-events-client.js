@@ -81,8 +81,9 @@
  * @property {(reason: string) => void} [onReset]
  * @property {(error: Error) => void} [onError]
  * @property {Storage | null} [storage]  where the position survives reloads (default: sessionStorage)
- * @property {number} [backoffBaseMs]
- * @property {number} [backoffMaxMs]
+ * @property {number} [backoffBaseMs]  the first reconnect waits a random time up to this (default 250)
+ * @property {number} [backoffMaxMs]  the cap of that wait, doubling per failed attempt (default 2000; after 4429
+ *   the wait is this cap)
  * @property {number} [maxFinishedRuns]  finished runs remembered for the seq check (default 1000)
  * @property {typeof fetch} [fetch]  for tests
  * @property {{new (url: string | URL): WebSocket}} [WebSocket]  for tests
@@ -215,7 +216,7 @@ export class AgentEventsClient {
     this.#options = {
       onEvent: () => {}, onGap: () => {}, onState: () => {}, onReset: () => {}, onError: () => {},
       storage: globalThis.sessionStorage ?? null,
-      backoffBaseMs: 250, backoffMaxMs: 10000, maxFinishedRuns: 1000,
+      backoffBaseMs: 250, backoffMaxMs: 2000, maxFinishedRuns: 1000,
       fetch: (...args) => globalThis.fetch(...args),
       WebSocket: globalThis.WebSocket,
       ...options,
