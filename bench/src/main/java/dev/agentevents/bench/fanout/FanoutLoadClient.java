@@ -24,7 +24,10 @@ import java.util.concurrent.TimeUnit;
  * The fanout benchmark's clients, in their own JVM (one process may hold only 20,000 file descriptors): opens N
  * WebSockets (socket i for user {@code load-i}, or for line i of a users file; tokens signed with the benchmark's
  * secret), prints {@code CONNECTED n},
- * then for every {@code MEASURE <seconds>} line on stdin measures frames received and their latency (from the
+ * With {@code -Dload.deflate=true} each socket offers permessage-deflate as Chromium does ({@code
+ * client_max_window_bits}, context takeover both ways unless the server says otherwise), and the second number
+ * printed is how many sockets the server agreed it on ({@code CONNECTED n deflated}).
+ * Then, for every {@code MEASURE <seconds>} line on stdin measures frames received and their latency (from the
  * frame's occurredAt, same host clock) and prints one JSON line. {@code EXIT} ends it.
  */
 final class FanoutLoadClient {
@@ -38,7 +41,10 @@ final class FanoutLoadClient {
         int count = Integer.parseInt(args[2]);
         List<String> users = args.length > 3 ? java.nio.file.Files.readAllLines(java.nio.file.Path.of(args[3])) : null;
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setPreferNativeTransport(true));
-        WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(100_000));
+        boolean deflate = Boolean.getBoolean("load.deflate");
+        WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(100_000)
+                .setTryUsePerMessageCompression(deflate));
+        java.util.concurrent.atomic.AtomicInteger deflated = new java.util.concurrent.atomic.AtomicInteger();
         Meter meter = new Meter();
         List<Future<?>> pending = new ArrayList<>();
         int connected = 0;
@@ -56,13 +62,19 @@ final class FanoutLoadClient {
                 }
             });
             String token = Hs256Tokens.issue(secret, users != null ? users.get(i) : "load-" + i, Duration.ofHours(2));
-            pending.add(socket.connect(new WebSocketConnectOptions().setAbsoluteURI(url + "?access_token=" + token)));
+            pending.add(socket.connect(new WebSocketConnectOptions().setAbsoluteURI(url + "?access_token=" + token))
+                    .onSuccess(ws -> {
+                        String extensions = ws.headers().get("sec-websocket-extensions");
+                        if (extensions != null && extensions.contains("permessage-deflate")) {
+                            deflated.incrementAndGet();
+                        }
+                    }));
             if (pending.size() == 200) {
                 connected += settle(pending);
             }
         }
         connected += settle(pending);
-        System.out.println("CONNECTED " + connected);
+        System.out.println("CONNECTED " + connected + " " + deflated.get());
         System.out.flush();
         ObjectMapper json = new ObjectMapper();
         BufferedReader commands = new BufferedReader(new InputStreamReader(System.in));

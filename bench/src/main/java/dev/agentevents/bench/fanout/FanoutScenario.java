@@ -77,9 +77,12 @@ public final class FanoutScenario {
         ObjectNode heap = report.extra().putObject("heapBytesPerConnection");
         // one node for the whole scenario: starting one per round (topics, group, partitions) cost a minute in all
         try (FanoutUnderTest fanout = new FanoutUnderTest(connections.stream().mapToInt(Integer::intValue).max()
-                .orElse(1))) {
+                .orElse(1), false)) {
             run(report, heap, fanout, connections, fixedRate);
         }
+        int deflateAt = connections.stream().filter(n -> n >= 10_000 && n < 15_000).findFirst()
+                .orElse(connections.stream().mapToInt(Integer::intValue).max().orElse(1));
+        deflate(report, heap, deflateAt);
         report.note("Clients run in a child JVM on the same 2 cores (a process may hold 20,000 file descriptors); each "
                 + "socket belongs to its own user; latency is from the event's occurredAt (stamped when the feeder or "
                 + "the bare server made the frame) to the client's parse, on the same host clock. One fanout node "
@@ -114,9 +117,11 @@ public final class FanoutScenario {
                 }
                 progress.printf("%,d sockets, round %d/%d: fanout node ...%n", n, round, settings.rounds());
                 long before = usedHeapAfterGc();
+                long rssBefore = residentBytes();
                 try (LoadClient client = LoadClient.start(fanout.node.webSocketUrl(), n)) {
                     if (round == 1) {
                         heap.put("fanout idle, " + n, (usedHeapAfterGc() - before) / (double) client.connected);
+                        rss(report).put("fanout idle, " + n, (residentBytes() - rssBefore) / (double) client.connected);
                     }
                     fanout.feed(0, n);
                     fanoutFull.add(client.measure(settings.warmupSeconds(), settings.seconds()));
@@ -125,6 +130,8 @@ public final class FanoutScenario {
                     fanout.stopFeeding();
                     if (round == 1) {
                         heap.put("fanout active, " + n, (usedHeapAfterGc() - before) / (double) client.connected);
+                        rss(report).put("fanout active, " + n,
+                                (residentBytes() - rssBefore) / (double) client.connected);
                     }
                 }
             }
@@ -138,6 +145,71 @@ public final class FanoutScenario {
                 report.target("fanout heap per idle connection at " + n + " sockets (KB)", idle, "≤ 16", idle <= 16);
             }
         }
+    }
+
+    /**
+     * The node with {@code FANOUT_WS_COMPRESSION=on} and {@code n} clients that offer permessage-deflate as Chromium
+     * does, against the same node with compression off (measured above at the same count): frames/s at full speed,
+     * heap and resident memory per connection, idle and after the full-speed run. The resident figure counts what
+     * the heap does not: each compressing connection's zlib state lives in native memory.
+     */
+    private void deflate(BenchReport report, ObjectNode heap, int n) throws Exception {
+        Series full = report.series("fanout node, deflate negotiated, " + n + " sockets, full speed");
+        progress.printf("%,d sockets: fanout node with permessage-deflate negotiated ...%n", n);
+        try (FanoutUnderTest fanout = new FanoutUnderTest(n, true)) {
+            long before = usedHeapAfterGc();
+            long rssBefore = residentBytes();
+            try (LoadClient client = LoadClient.start(fanout.node.webSocketUrl(), n, null, SECRET, true)) {
+                if (client.deflated != client.connected) {
+                    throw new IllegalStateException("deflate negotiated on " + client.deflated + " of "
+                            + client.connected + " sockets");
+                }
+                heap.put("fanout deflate idle, " + n, (usedHeapAfterGc() - before) / (double) client.connected);
+                rss(report).put("fanout deflate idle, " + n, (residentBytes() - rssBefore) / (double) client.connected);
+                for (int round = 1; round <= settings.rounds(); round++) {
+                    fanout.feed(0, n);
+                    full.add(client.measure(settings.warmupSeconds(), settings.seconds()));
+                    fanout.stopFeeding();
+                }
+                heap.put("fanout deflate active, " + n, (usedHeapAfterGc() - before) / (double) client.connected);
+                rss(report).put("fanout deflate active, " + n,
+                        (residentBytes() - rssBefore) / (double) client.connected);
+            }
+        }
+        Series plain = report.series("fanout node, " + n + " sockets, full speed");
+        double ratio = full.rate() / plain.rate();
+        progress.printf("  %,d sockets: deflate %s frames/s, plain %s frames/s (%.2f)%n", n,
+                BenchReport.fmt(full.rate()), BenchReport.fmt(plain.rate()), ratio);
+        report.extra().put("deflateFramesPerSecondRatio", ratio);
+        report.target("fanout frames/s, deflate negotiated ÷ off, at " + n + " sockets", ratio, "(reported)", true);
+        ObjectNode resident = rss(report);
+        for (String state : List.of("idle", "active")) {
+            for (String arm : List.of("fanout ", "fanout deflate ")) {
+                String key = arm + state + ", " + n;
+                if (heap.has(key)) {
+                    report.target(arm.trim() + " heap per " + state + " connection at " + n + " sockets (KB)",
+                            heap.path(key).asDouble() / 1024, "(reported)", true);
+                    report.target(arm.trim() + " resident memory per " + state + " connection at " + n
+                            + " sockets (KB)", resident.path(key).asDouble() / 1024, "(reported)", true);
+                }
+            }
+        }
+    }
+
+    private static ObjectNode rss(BenchReport report) {
+        JsonNode existing = report.extra().get("residentBytesPerConnection");
+        return existing instanceof ObjectNode node ? node : report.extra().putObject("residentBytesPerConnection");
+    }
+
+    /** This process's resident set (Linux), after a GC. */
+    private static long residentBytes() throws Exception {
+        usedHeapAfterGc();
+        for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        }
+        throw new IllegalStateException("no VmRSS in /proc/self/status");
     }
 
     private static long usedHeapAfterGc() throws InterruptedException {
@@ -154,23 +226,31 @@ public final class FanoutScenario {
         private final BufferedReader out;
         private final Writer in;
         final int connected;
+        /** Sockets on which the server agreed permessage-deflate. */
+        final int deflated;
 
-        private LoadClient(Process process, BufferedReader out, Writer in, int connected) {
+        private LoadClient(Process process, BufferedReader out, Writer in, int connected, int deflated) {
             this.process = process;
             this.out = out;
             this.in = in;
             this.connected = connected;
+            this.deflated = deflated;
         }
 
         public static LoadClient start(String url, int n) throws Exception {
-            return start(url, n, null, SECRET);
+            return start(url, n, null, SECRET, false);
         }
 
-        /** Clients for {@code n} users: {@code load-0..n-1}, or the lines of {@code usersFile}. */
-        public static LoadClient start(String url, int n, Path usersFile, String secret) throws Exception {
+        /**
+         * Clients for {@code n} users: {@code load-0..n-1}, or the lines of {@code usersFile}; with {@code deflate},
+         * each offers permessage-deflate as Chromium does.
+         */
+        public static LoadClient start(String url, int n, Path usersFile, String secret, boolean deflate)
+                throws Exception {
             List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                    .toString(), "-Xmx2g", "-XX:+UseParallelGC", "-cp", System.getProperty("java.class.path"),
-                    FanoutLoadClient.class.getName(), url, secret, Integer.toString(n)));
+                    .toString(), "-Xmx2g", "-XX:+UseParallelGC", "-Dload.deflate=" + deflate, "-cp",
+                    System.getProperty("java.class.path"), FanoutLoadClient.class.getName(), url, secret,
+                    Integer.toString(n)));
             if (usersFile != null) {
                 command.add(usersFile.toString());
             }
@@ -182,13 +262,14 @@ public final class FanoutScenario {
                 process.destroyForcibly();
                 throw new IllegalStateException("load client did not connect: " + line);
             }
-            int connected = Integer.parseInt(line.substring(10).trim());
+            String[] counts = line.substring(10).trim().split(" ");
+            int connected = Integer.parseInt(counts[0]);
             if (connected < n) {
                 process.destroyForcibly();
                 throw new IllegalStateException("only " + connected + " of " + n + " sockets connected");
             }
             return new LoadClient(process, out, new OutputStreamWriter(process.getOutputStream(),
-                    StandardCharsets.UTF_8), connected);
+                    StandardCharsets.UTF_8), connected, Integer.parseInt(counts[1]));
         }
 
         public Meter.Sample measure(double warmup, double seconds) throws Exception {
@@ -223,8 +304,8 @@ public final class FanoutScenario {
         private final Counter delivered;
         private Thread feeder;
 
-        /** A node and records for up to {@code users} users. */
-        FanoutUnderTest(int users) throws Exception {
+        /** A node and records for up to {@code users} users; {@code compression}: FANOUT_WS_COMPRESSION on. */
+        FanoutUnderTest(int users, boolean compression) throws Exception {
             String prefix = "bench-fo-" + (++prefixes) + "-" + Long.toHexString(System.nanoTime() & 0xffffff) + ".";
             topics = stack.topicsWithPrefix(prefix, settings.partitions());
             Map<String, String> env = new HashMap<>();
@@ -239,6 +320,7 @@ public final class FanoutScenario {
             env.put("FANOUT_MAX_CONNECTIONS_PER_USER", "4");
             // all the load's sockets come from 127.0.0.1; the node-wide cap (default 20000) still applies
             env.put("FANOUT_MAX_CONNECTIONS_PER_ADDRESS", "20000");
+            env.put("FANOUT_WS_COMPRESSION", compression ? "on" : "off");
             node = FanoutNode.start(FanoutConfig.fromEnv(env));
             node.awaitPartitions(settings.partitions(), Duration.ofSeconds(60));
             producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),

@@ -293,7 +293,7 @@ public final class ScaleScenario {
                 Path file = dir.resolve("users-" + System.nanoTime() + ".txt");
                 Files.write(file, node.getValue());
                 clients.add(FanoutScenario.LoadClient.start(node.getKey(), node.getValue().size(), file,
-                        cluster.demoSecret()));
+                        cluster.demoSecret(), false));
             }
             Thread feeder = feeder(cluster, nodes);
             try {
