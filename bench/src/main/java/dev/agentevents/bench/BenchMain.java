@@ -59,6 +59,9 @@ public final class BenchMain implements Callable<Integer> {
             + "rolling restart, registry outage, all brokers down)")
     boolean longMode;
 
+    @Option(names = "--keep-logs", description = "faults: keep the processes' logs even when every check passed")
+    boolean keepLogs;
+
     @Option(names = "--out", description = "results directory (default: ${DEFAULT-VALUE})")
     Path out = Path.of("bench-results");
 
@@ -67,7 +70,7 @@ public final class BenchMain implements Callable<Integer> {
         long t0 = System.nanoTime();
         if (scenario.equals("faults")) {
             FaultReport.Result result = new FaultRun(new FaultRun.Settings(smoke ? 30 : users == 100 ? 200 : users,
-                    smoke ? 60 : 150, longMode, 30, smoke ? 4 : 12, smoke ? 12 : 30, smoke ? 6 : 20), System.err).run(out);
+                    smoke ? 60 : 150, longMode, 30, smoke ? 4 : 12, smoke ? 12 : 30, smoke ? 6 : 20, keepLogs), System.err).run(out);
             System.out.println(result.markdown());
             System.err.printf("done in %.0f s; %s%n", (System.nanoTime() - t0) / 1e9,
                     result.passed() ? "every check passed" : "SOME CHECKS FAILED");

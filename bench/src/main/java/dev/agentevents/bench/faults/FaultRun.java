@@ -32,9 +32,10 @@ public final class FaultRun {
      * @param downSeconds how long a killed process stays down
      * @param outageSeconds how long the registry, or all brokers, stay down
      * @param settleSeconds steady load before the first fault and between faults (short mode)
+     * @param keepLogs keep the processes' logs (and the cluster's data) even when every check passed
      */
     public record Settings(int users, double rate, boolean longMode, int minutes, double downSeconds, double outageSeconds,
-                    double settleSeconds) {
+                    double settleSeconds, boolean keepLogs) {
     }
 
     private final Settings settings;
@@ -137,7 +138,7 @@ public final class FaultRun {
         } finally {
             progress.println("stopping the local cluster ...");
             cluster.close();
-            if (passed) {
+            if (passed && !settings.keepLogs()) {
                 EmbeddedKafka.deleteRecursively(dir);
             } else {
                 progress.println("the processes' logs are kept under " + dir.resolve("logs"));
