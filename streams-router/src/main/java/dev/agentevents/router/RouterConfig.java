@@ -155,6 +155,13 @@ public record RouterConfig(KafkaSettings kafka, String registryUrl, Topics topic
         props.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
                 (int) transactionTimeout.toMillis());
         props.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, standbyReplicas);
+        // A transaction's first write to a partition whose previous transaction's markers are still being written is
+        // refused with CONCURRENT_TRANSACTIONS and retried; at the producer's default backoff (100 ms, doubling to
+        // 1 s) a busy broker held each transaction open for seconds, past the transaction timeout (fenced, a
+        // rebalance) and behind the input. Retry after 10 ms, at most 100 ms apart (KAFKA_PRODUCER_RETRY_BACKOFF_MS
+        // and KAFKA_PRODUCER_RETRY_BACKOFF_MAX_MS override it).
+        props.putIfAbsent(StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MS_CONFIG), 10);
+        props.putIfAbsent(StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MAX_MS_CONFIG), 100);
         return props;
     }
 

@@ -46,6 +46,19 @@ class RouterConfigTest {
     }
 
     @Test
+    void shouldRetryARefusedTransactionalWriteSoonUnlessTheOperatorSaysOtherwise() {
+        Properties defaults = RouterConfig.fromEnv(env()).streamsProperties();
+        assertThat(defaults.get(StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MS_CONFIG))).isEqualTo(10);
+        assertThat(defaults.get(StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MAX_MS_CONFIG)))
+                .isEqualTo(100);
+
+        Properties overridden = RouterConfig.fromEnv(env("KAFKA_PRODUCER_RETRY_BACKOFF_MS", "250"))
+                .streamsProperties();
+        assertThat(String.valueOf(overridden.get(StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MS_CONFIG))))
+                .isEqualTo("250");
+    }
+
+    @Test
     void shouldRefuseATransactionTimeoutNotAboveTheCommitInterval() {
         assertThatThrownBy(() -> RouterConfig.fromEnv(env("ROUTER_TRANSACTION_TIMEOUT_MS", "50")))
                 .isInstanceOf(IllegalArgumentException.class)
