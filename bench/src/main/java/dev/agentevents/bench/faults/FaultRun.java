@@ -216,6 +216,15 @@ public final class FaultRun {
             perBucket[b] = clients.deliveriesPer100Ms.get(b);
         }
         List<FaultReport.Row> rows = new ArrayList<>();
+        if (!faults.isEmpty()) {
+            // what users wait without any fault (between runs, agents thinking): the floor the fault rows stand on
+            long first = faults.get(0).atMs();
+            long from = Math.max(0, first - (long) (settings.settleSeconds() * 1000));
+            rows.add(new FaultReport.Row(new FaultAudit.Fault("none", String.format(Locale.ROOT,
+                    "no fault (the %.0f s before the first)", (first - from) / 1000.0), from, from, 0),
+                    FaultAudit.impact(perBucket, AuditClients.BUCKET_MS, from, first),
+                    FaultAudit.userWaits(deliveryTimes, from, first)));
+        }
         for (int i = 0; i < faults.size(); i++) {
             FaultAudit.Fault fault = faults.get(i);
             // a fault's window: until the next fault, at most a minute, never into the finishing phase
