@@ -124,7 +124,14 @@ export class StreamRules {
    * @returns {{action: 'deliver'|'gap'|'drop'|'control', reason?: string, gap?: {fromSeq: number, toSeq: number}}}
    */
   check(frame) {
-    if (frame.type !== 'event' && frame.type !== 'gap') return { action: 'control' };
+    if (frame.type !== 'event' && frame.type !== 'gap') {
+      // a client without a position takes the one its welcome names, so a reconnect before its first event
+      // resumes there instead of missing what came in between
+      if (frame.type === 'welcome' && !this.position && typeof frame.pos === 'string') {
+        this.position = StreamRules.parse(frame.pos);
+      }
+      return { action: 'control' };
+    }
     const pos = StreamRules.parse(frame.pos);
     if (this.position && pos.partition === this.position.partition && pos.offset <= this.position.offset) {
       return { action: 'drop', reason: 'position' };
@@ -366,6 +373,7 @@ export class AgentEventsClient {
   #control(frame) {
     switch (frame.type) {
       case 'welcome':
+        this.#savePosition();
         this.#attempt = 0;
         this.#askedForFreshToken = false;
         this.#state('live', frame);

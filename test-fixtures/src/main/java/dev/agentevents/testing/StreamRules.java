@@ -10,7 +10,9 @@ import java.util.Set;
 /**
  * The client protocol's rules for one user's stream, in Java, for the clients the tests and the fault audit run: a
  * frame at or before the position is a repeat; an event at or before its run's last seq is a repeat; an event after
- * its run's end is dropped; an event past the next seq reveals a gap first. The browser client has the same rules in
+ * its run's end is dropped; an event past the next seq reveals a gap first; a client without a position takes the
+ * one its {@code welcome} names (where that connection's stream starts), so a reconnect before its first event
+ * resumes there. The browser client has the same rules in
  * JavaScript; both are held to {@code protocol/stream-rules.json}. Not thread-safe (one per client).
  */
 public final class StreamRules {
@@ -52,6 +54,9 @@ public final class StreamRules {
     public Verdict check(JsonNode frame) {
         String type = frame.path("type").asText();
         if (!type.equals("event") && !type.equals("gap")) {
+            if (type.equals("welcome") && partition < 0 && frame.path("pos").isTextual()) {
+                startAfter(frame.path("pos").asText());
+            }
             return new Verdict(Action.CONTROL, type, -1, -1);
         }
         String[] pos = frame.path("pos").asText().split(":");

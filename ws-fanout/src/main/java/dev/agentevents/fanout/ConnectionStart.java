@@ -21,18 +21,22 @@ final class ConnectionStart {
 
     void begin(Subscriber subscriber, ResumePosition resume) {
         subscriber.onClosed(() -> registry.unregister(subscriber));
-        subscriber.control(Frame.welcome(subscriber.userId, subscriber.partition, config.nodeId(),
-                ResumePosition.describe(resume)));
-        Long offset = null;
+        String problem = null;
         if (resume != null && resume.problem() != null) {
-            subscriber.control(Frame.reset(resume.problem()));
-            metrics.resumed(FanoutMetrics.ResumeSource.RESET);
+            problem = resume.problem();
         } else if (resume != null && resume.partition() != subscriber.partition) {
-            subscriber.control(Frame.reset("resume position " + resume.partition() + ":" + resume.offset()
-                    + " is not in partition " + subscriber.partition + ", where your events are"));
+            problem = "resume position " + resume.partition() + ":" + resume.offset() + " is not in partition "
+                    + subscriber.partition + ", where your events are";
+        }
+        boolean resumed = resume != null && problem == null;
+        // a connection without a position starts after what the node has read so far, and is told where: what
+        // arrives between this look and the registration below is served from memory like a resume
+        Long offset = resumed ? Long.valueOf(resume.offset()) : registry.livePosition(subscriber.partition);
+        subscriber.control(Frame.welcome(subscriber.userId, subscriber.partition, config.nodeId(),
+                ResumePosition.describe(resume), offset == null ? null : subscriber.partition + ":" + offset));
+        if (problem != null) {
+            subscriber.control(Frame.reset(problem));
             metrics.resumed(FanoutMetrics.ResumeSource.RESET);
-        } else if (resume != null) {
-            offset = resume.offset();
         }
         SubscriberRegistry.Start start = registry.register(subscriber, offset);
         if (start instanceof SubscriberRegistry.NotOwned) {
@@ -40,7 +44,7 @@ final class ConnectionStart {
             subscriber.closeAfter(Frame.moved(null), Subscriber.MOVED, "moved");
         } else if (start instanceof SubscriberRegistry.FromKafka range) {
             catchUp.catchUp(subscriber, range);
-        } else if (start instanceof SubscriberRegistry.Live live && offset != null) {
+        } else if (start instanceof SubscriberRegistry.Live live && resumed) {
             metrics.resumed(live.source());
         }
     }

@@ -67,9 +67,14 @@ record Frame(int partition, long offset, String userId, String runId, String thr
         return new Frame(partition, offset, userId, runId, threadId, occurredAt, text.toString());
     }
 
-    static Frame welcome(String userId, int partition, String node, String resume) {
+    /**
+     * The first frame of a connection; {@code pos} is the position its stream starts after (null when this node
+     * does not serve the partition and {@code moved} follows): a client that holds no position yet takes it as its
+     * own, so a reconnect before its first event resumes there instead of missing what came in between.
+     */
+    static Frame welcome(String userId, int partition, String node, String resume, String pos) {
         return control(EventJson.MAPPER.createObjectNode().put("type", "welcome").put("userId", userId)
-                .put("partition", partition).put("node", node).put("resume", resume));
+                .put("partition", partition).put("node", node).put("resume", resume).put("pos", pos));
     }
 
     /** Reconnect to {@code url} (null: ask {@code /route}) and resume. */

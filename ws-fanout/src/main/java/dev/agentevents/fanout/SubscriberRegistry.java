@@ -129,6 +129,17 @@ final class SubscriberRegistry {
         }
     }
 
+    /** The position a connection without one starts after: what this node has read of it; null when not owned. */
+    Long livePosition(int partition) {
+        Owned state = owned.get(partition);
+        if (state == null) {
+            return null;
+        }
+        synchronized (state) {
+            return state.nextOffset - 1;
+        }
+    }
+
     /**
      * Registers {@code subscriber}, queueing what it missed after {@code resumeOffset} (null: nothing, live from
      * now) when memory still has it; when it does not, the subscriber is put on hold and the caller must read the

@@ -125,6 +125,25 @@ class FanoutNodeTest {
     }
 
     @Test
+    void shouldNameWhereAFreshStreamStartsSoAReconnectBeforeTheFirstEventMissesNothing() throws Exception {
+        FanoutNode node = fixture.startSoleNode(Map.of());
+        List<AgentEvent> run = FanoutFixture.run("gina", "run-g");
+        String position;
+        try (WsClient first = WsClient.connect(vertx, WsClient.url(node, tokens.valid("gina"), null))) {
+            first.awaitFrame("welcome", WAIT);
+            position = first.ofType("welcome").get(0).getString("pos");
+            assertThat(position).startsWith(node.partitionOf("gina") + ":");
+        }
+        // the run is published while the client is away, before it has seen any event
+        fixture.writeAll(run);
+        try (WsClient again = WsClient.connect(vertx, WsClient.url(node, tokens.valid("gina"), "resume=" + position))) {
+            again.awaitEvents(5, WAIT);
+            WsClient.assertNoFrameFor(Duration.ofMillis(300), again);
+            assertThat(seqs(again)).containsExactly(0L, 1L, 2L, 3L, 4L);
+        }
+    }
+
+    @Test
     void shouldResumeFromMemoryWithTheRestOfTheRunOnceAndInOrder() throws Exception {
         FanoutNode node = fixture.startSoleNode(Map.of());
         List<AgentEvent> run = FanoutFixture.run("carol", "run-c");

@@ -56,7 +56,7 @@ class SubscriberTest {
         List<Throwable> errors = new CopyOnWriteArrayList<>();
         Subscriber subscriber = subscriber(open, sent, errors);
 
-        subscriber.control(Frame.welcome("u1", 0, "node", "none"));
+        subscriber.control(Frame.welcome("u1", 0, "node", "none", "0:-1"));
         subscriber.control(Frame.reset("r"));
         awaitQuiet();
 
@@ -72,7 +72,7 @@ class SubscriberTest {
         List<Throwable> errors = new CopyOnWriteArrayList<>();
         Subscriber subscriber = subscriber(open, sent, errors);
 
-        subscriber.control(Frame.welcome("u1", 0, "node", "none"));
+        subscriber.control(Frame.welcome("u1", 0, "node", "none", "0:-1"));
         awaitQuiet();
         subscriber.control(Frame.reset("after the close"));
         subscriber.closeAfter(Frame.reset("last"), (short) 4008, "too slow");

@@ -43,7 +43,7 @@ final class FaultInjector {
                         : cluster.kafka().nodeIds().get(round % cluster.kafka().nodeCount());
                 boolean controller = victim == cluster.kafka().activeControllerId();
                 what = "kill -9 broker " + victim + (controller ? " (active controller)" : "");
-                progress.println(what);
+                say(what);
                 cluster.kafka().kill(victim);
                 sleep(settings.downSeconds());
                 cluster.kafka().start(victim);
@@ -51,7 +51,7 @@ final class FaultInjector {
             case "router", "fanout" -> {
                 LocalCluster.Service service = cluster.service(kind + "-" + (1 + round % 2));
                 what = "kill -9 " + service.name();
-                progress.println(what);
+                say(what);
                 killAndRestart(service, settings.downSeconds());
             }
             case "rolling" -> {
@@ -60,10 +60,10 @@ final class FaultInjector {
                 List<LocalCluster.Service> nodes = cluster.services().stream()
                         .filter(s -> s.name().startsWith("fanout-")).toList();
                 what = "rolling restart of " + services.size() + " routers and " + nodes.size() + " fanout nodes";
-                progress.println(what);
+                say(what);
                 for (LocalCluster.Service service : java.util.stream.Stream.concat(services.stream(), nodes.stream())
                         .toList()) {
-                    progress.println("  restarting " + service.name());
+                    say("  restarting " + service.name());
                     service.process().stop(30);
                     service.process().start();
                     LocalCluster.awaitHealthy(service);
@@ -74,13 +74,13 @@ final class FaultInjector {
             }
             case "registry" -> {
                 what = "registry down " + Math.round(settings.outageSeconds()) + " s";
-                progress.println(what);
+                say(what);
                 killAndRestart(cluster.service("registry"), settings.outageSeconds());
             }
             case "all-brokers" -> {
                 what = "all " + cluster.kafka().nodeCount() + " brokers down " + Math.round(settings.outageSeconds())
                         + " s";
-                progress.println(what);
+                say(what);
                 cluster.kafka().killAll();
                 sleep(settings.outageSeconds());
                 cluster.kafka().startAll();
@@ -88,6 +88,11 @@ final class FaultInjector {
             default -> throw new IllegalArgumentException("unknown fault '" + kind + "': use one of " + CYCLE);
         }
         return new FaultAudit.Fault(kind, what, at, System.currentTimeMillis() - startedAtMs, behind);
+    }
+
+    /** A progress line stamped with the wall clock, so the processes' logs can be lined up with the faults. */
+    private void say(String line) {
+        progress.println(java.time.LocalTime.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS) + " " + line);
     }
 
     /** {@code kill -9} of {@code service}, down for {@code seconds}, then started again and awaited healthy. */
