@@ -74,15 +74,15 @@ public final class FanoutScenario {
 
     public BenchReport run(List<Integer> connections, double fixedRate) throws Exception {
         BenchReport report = new BenchReport("fanout");
-        ObjectNode heap = report.extra().putObject("heapBytesPerConnection");
+        PerConnection memory = new PerConnection(report);
         // one node for the whole scenario: starting one per round (topics, group, partitions) cost a minute in all
         try (FanoutUnderTest fanout = new FanoutUnderTest(connections.stream().mapToInt(Integer::intValue).max()
                 .orElse(1), false)) {
-            run(report, heap, fanout, connections, fixedRate);
+            run(report, memory, fanout, connections, fixedRate);
         }
         int deflateAt = connections.stream().filter(n -> n >= 10_000 && n < 15_000).findFirst()
                 .orElse(connections.stream().mapToInt(Integer::intValue).max().orElse(1));
-        deflate(report, heap, deflateAt);
+        deflate(report, memory, deflateAt);
         report.note("Clients run in a child JVM on the same 2 cores (a process may hold 20,000 file descriptors); each "
                 + "socket belongs to its own user; latency is from the event's occurredAt (stamped when the feeder or "
                 + "the bare server made the frame) to the client's parse, on the same host clock. One fanout node "
@@ -90,8 +90,9 @@ public final class FanoutScenario {
         return report;
     }
 
-    private void run(BenchReport report, ObjectNode heap, FanoutUnderTest fanout, List<Integer> connections,
+    private void run(BenchReport report, PerConnection memory, FanoutUnderTest fanout, List<Integer> connections,
                      double fixedRate) throws Exception {
+        ObjectNode heap = memory.heap;
         for (int n : connections) {
             Series bareFull = report.series("bare Vert.x, " + n + " sockets, full speed");
             Series fanoutFull = report.series("fanout node, " + n + " sockets, full speed");
@@ -116,12 +117,10 @@ public final class FanoutScenario {
                     }
                 }
                 progress.printf("%,d sockets, round %d/%d: fanout node ...%n", n, round, settings.rounds());
-                long before = usedHeapAfterGc();
-                long rssBefore = residentBytes();
+                Memory before = Memory.now();
                 try (LoadClient client = LoadClient.start(fanout.node.webSocketUrl(), n)) {
                     if (round == 1) {
-                        heap.put("fanout idle, " + n, (usedHeapAfterGc() - before) / (double) client.connected);
-                        rss(report).put("fanout idle, " + n, (residentBytes() - rssBefore) / (double) client.connected);
+                        memory.since(before, "fanout idle, " + n, client.connected);
                     }
                     fanout.feed(0, n);
                     fanoutFull.add(client.measure(settings.warmupSeconds(), settings.seconds()));
@@ -129,9 +128,7 @@ public final class FanoutScenario {
                     fanoutFixed.add(client.measure(settings.warmupSeconds(), settings.seconds()));
                     fanout.stopFeeding();
                     if (round == 1) {
-                        heap.put("fanout active, " + n, (usedHeapAfterGc() - before) / (double) client.connected);
-                        rss(report).put("fanout active, " + n,
-                                (residentBytes() - rssBefore) / (double) client.connected);
+                        memory.since(before, "fanout active, " + n, client.connected);
                     }
                 }
             }
@@ -153,27 +150,23 @@ public final class FanoutScenario {
      * heap and resident memory per connection, idle and after the full-speed run. The resident figure counts what
      * the heap does not: each compressing connection's zlib state lives in native memory.
      */
-    private void deflate(BenchReport report, ObjectNode heap, int n) throws Exception {
+    private void deflate(BenchReport report, PerConnection memory, int n) throws Exception {
         Series full = report.series("fanout node, deflate negotiated, " + n + " sockets, full speed");
         progress.printf("%,d sockets: fanout node with permessage-deflate negotiated ...%n", n);
         try (FanoutUnderTest fanout = new FanoutUnderTest(n, true)) {
-            long before = usedHeapAfterGc();
-            long rssBefore = residentBytes();
+            Memory before = Memory.now();
             try (LoadClient client = LoadClient.start(fanout.node.webSocketUrl(), n, null, SECRET, true)) {
                 if (client.deflated != client.connected) {
                     throw new IllegalStateException("deflate negotiated on " + client.deflated + " of "
                             + client.connected + " sockets");
                 }
-                heap.put("fanout deflate idle, " + n, (usedHeapAfterGc() - before) / (double) client.connected);
-                rss(report).put("fanout deflate idle, " + n, (residentBytes() - rssBefore) / (double) client.connected);
+                memory.since(before, "fanout deflate idle, " + n, client.connected);
                 for (int round = 1; round <= settings.rounds(); round++) {
                     fanout.feed(0, n);
                     full.add(client.measure(settings.warmupSeconds(), settings.seconds()));
                     fanout.stopFeeding();
                 }
-                heap.put("fanout deflate active, " + n, (usedHeapAfterGc() - before) / (double) client.connected);
-                rss(report).put("fanout deflate active, " + n,
-                        (residentBytes() - rssBefore) / (double) client.connected);
+                memory.since(before, "fanout deflate active, " + n, client.connected);
             }
         }
         Series plain = report.series("fanout node, " + n + " sockets, full speed");
@@ -182,34 +175,48 @@ public final class FanoutScenario {
                 BenchReport.fmt(full.rate()), BenchReport.fmt(plain.rate()), ratio);
         report.extra().put("deflateFramesPerSecondRatio", ratio);
         report.target("fanout frames/s, deflate negotiated ÷ off, at " + n + " sockets", ratio, "(reported)", true);
-        ObjectNode resident = rss(report);
         for (String state : List.of("idle", "active")) {
             for (String arm : List.of("fanout ", "fanout deflate ")) {
                 String key = arm + state + ", " + n;
-                if (heap.has(key)) {
+                if (memory.heap.has(key)) {
                     report.target(arm.trim() + " heap per " + state + " connection at " + n + " sockets (KB)",
-                            heap.path(key).asDouble() / 1024, "(reported)", true);
+                            memory.heap.path(key).asDouble() / 1024, "(reported)", true);
                     report.target(arm.trim() + " resident memory per " + state + " connection at " + n
-                            + " sockets (KB)", resident.path(key).asDouble() / 1024, "(reported)", true);
+                            + " sockets (KB)", memory.resident.path(key).asDouble() / 1024, "(reported)", true);
                 }
             }
         }
     }
 
-    private static ObjectNode rss(BenchReport report) {
-        JsonNode existing = report.extra().get("residentBytesPerConnection");
-        return existing instanceof ObjectNode node ? node : report.extra().putObject("residentBytesPerConnection");
+    /** Memory per connection, in the report: the heap, and for the node also this process's resident set. */
+    private static final class PerConnection {
+        final ObjectNode heap;
+        final ObjectNode resident;
+
+        PerConnection(BenchReport report) {
+            heap = report.extra().putObject("heapBytesPerConnection");
+            resident = report.extra().putObject("residentBytesPerConnection");
+        }
+
+        /** What grew since {@code before}, divided by {@code connections}, under {@code key}. */
+        void since(Memory before, String key, int connections) throws Exception {
+            Memory now = Memory.now();
+            heap.put(key, (now.heap() - before.heap()) / (double) connections);
+            resident.put(key, (now.resident() - before.resident()) / (double) connections);
+        }
     }
 
-    /** This process's resident set (Linux), after a GC. */
-    private static long residentBytes() throws Exception {
-        usedHeapAfterGc();
-        for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("VmRSS:")) {
-                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+    /** This process's used heap and resident set (Linux), after one GC. */
+    private record Memory(long heap, long resident) {
+        static Memory now() throws Exception {
+            long heap = usedHeapAfterGc();
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return new Memory(heap, Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024);
+                }
             }
+            throw new IllegalStateException("no VmRSS in /proc/self/status");
         }
-        throw new IllegalStateException("no VmRSS in /proc/self/status");
     }
 
     private static long usedHeapAfterGc() throws InterruptedException {
