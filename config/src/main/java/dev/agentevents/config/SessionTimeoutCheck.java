@@ -2,7 +2,6 @@ package dev.agentevents.config;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
@@ -32,7 +31,8 @@ public final class SessionTimeoutCheck {
      * group's own error speak later.
      */
     public static void requireAllowed(Admin admin, String setting, Duration timeout) {
-        Map<String, String> range;
+        String minMs;
+        String maxMs;
         try {
             Node node = admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).iterator().next();
             ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, Integer.toString(node.id()));
@@ -42,7 +42,8 @@ public final class SessionTimeoutCheck {
             if (min == null || max == null || min.value() == null || max.value() == null) {
                 return;
             }
-            range = Map.of(MIN, min.value(), MAX, max.value());
+            minMs = min.value();
+            maxMs = max.value();
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
@@ -51,7 +52,7 @@ public final class SessionTimeoutCheck {
                     e.toString());
             return;
         }
-        check(setting, timeout, Long.parseLong(range.get(MIN)), Long.parseLong(range.get(MAX)));
+        check(setting, timeout, Long.parseLong(minMs), Long.parseLong(maxMs));
     }
 
     static void check(String setting, Duration timeout, long minMs, long maxMs) {
