@@ -1,7 +1,5 @@
 package dev.agentevents.fanout;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentevents.testing.StreamRules;
@@ -27,7 +25,6 @@ import org.awaitility.Awaitility;
 final class ResumingClient implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Duration POLL = Duration.ofMillis(20);
     final List<JsonObject> events = new CopyOnWriteArrayList<>();
     final AtomicInteger connections = new AtomicInteger();
     final AtomicInteger duplicates = new AtomicInteger();
@@ -112,21 +109,18 @@ final class ResumingClient implements AutoCloseable {
 
     /** Waits until the client holds a socket the node welcomed. */
     void awaitWelcomed(Duration timeout) {
-        Awaitility.await("a welcomed connection").atMost(timeout).pollInterval(POLL)
+        Awaitility.await("a welcomed connection").atMost(timeout).pollInterval(Arrivals.POLL)
                 .until(() -> current != null && !current.ofType("welcome").isEmpty());
     }
 
     /** Waits until at least {@code count} events were delivered; a timeout names those that were. */
     void awaitEvents(int count, Duration timeout) {
-        Awaitility.await(count + " events").atMost(timeout).pollInterval(POLL)
-                .untilAsserted(() -> assertThat(events).as("events").hasSizeGreaterThanOrEqualTo(count));
+        Arrivals.awaitAtLeast("events", () -> events, count, timeout);
     }
 
     /** Asserts that no further event is delivered for {@code quiet}. */
     void assertNoEventFor(Duration quiet) {
-        int seen = events.size();
-        Awaitility.await("no event after the " + seen + " seen").during(quiet).atMost(quiet.plusSeconds(1))
-                .pollInterval(POLL).until(() -> events.size() == seen);
+        Arrivals.assertNoneAddedFor(quiet, events);
     }
 
     @Override

@@ -1,7 +1,5 @@
 package dev.agentevents.fanout;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
 import java.io.InputStream;
@@ -15,7 +13,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.awaitility.Awaitility;
 
 /** A Server-Sent Events client for tests, on the JDK's HTTP client. */
 final class SseClient implements AutoCloseable {
@@ -77,16 +74,12 @@ final class SseClient implements AutoCloseable {
 
     /** Waits until at least {@code count} frames arrived; a timeout names the frames that did. */
     void awaitFrames(int count, Duration timeout) {
-        Awaitility.await(count + " frames").atMost(timeout).pollInterval(Duration.ofMillis(20))
-                .untilAsserted(() -> assertThat(frames).as("frames").hasSizeGreaterThanOrEqualTo(count));
+        Arrivals.awaitAtLeast("frames", () -> frames, count, timeout);
     }
 
     /** Asserts that no further frame arrives for {@code quiet}. */
     void assertNoFrameFor(Duration quiet) {
-        int seen = frames.size();
-        Awaitility.await("no frame after the " + seen + " seen").during(quiet).atMost(quiet.plusSeconds(1))
-                .pollInterval(Duration.ofMillis(20))
-                .untilAsserted(() -> assertThat(frames).as("frames").hasSize(seen));
+        Arrivals.assertNoneAddedFor(quiet, frames);
     }
 
     @Override

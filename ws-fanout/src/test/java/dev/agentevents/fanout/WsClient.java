@@ -19,8 +19,6 @@ import org.awaitility.Awaitility;
 /** A real WebSocket client for tests: collects every frame and the close code. */
 final class WsClient implements AutoCloseable {
 
-    private static final Duration POLL = Duration.ofMillis(20);
-
     final List<JsonObject> frames = new CopyOnWriteArrayList<>();
     final CompletableFuture<Short> closeCode = new CompletableFuture<>();
     volatile String closeReason;
@@ -121,30 +119,23 @@ final class WsClient implements AutoCloseable {
 
     /** Waits until a frame of {@code type} arrived; a timeout names the frames that did arrive. */
     void awaitFrame(String type, Duration timeout) {
-        Awaitility.await("a " + type + " frame").atMost(timeout).pollInterval(POLL)
+        Awaitility.await("a " + type + " frame").atMost(timeout).pollInterval(Arrivals.POLL)
                 .untilAsserted(() -> assertThat(frames).as("frames").anyMatch(f -> type.equals(f.getString("type"))));
     }
 
     /** Waits until at least {@code count} event frames arrived. */
     void awaitEvents(int count, Duration timeout) {
-        Awaitility.await(count + " events").atMost(timeout).pollInterval(POLL)
-                .untilAsserted(() -> assertThat(events()).as("events").hasSizeGreaterThanOrEqualTo(count));
+        Arrivals.awaitAtLeast("events", this::events, count, timeout);
     }
 
     /** Waits until {@code condition} holds; {@code what} names it in a timeout. */
     void await(String what, Predicate<WsClient> condition, Duration timeout) {
-        Awaitility.await(what).atMost(timeout).pollInterval(POLL).until(() -> condition.test(this));
+        Awaitility.await(what).atMost(timeout).pollInterval(Arrivals.POLL).until(() -> condition.test(this));
     }
 
     /** Asserts that none of {@code clients} receives a further frame for {@code quiet} (nothing more was sent). */
     static void assertNoFrameFor(Duration quiet, WsClient... clients) {
-        int[] seen = java.util.Arrays.stream(clients).mapToInt(c -> c.frames.size()).toArray();
-        Awaitility.await("no frame after those seen").during(quiet).atMost(quiet.plusSeconds(1)).pollInterval(POLL)
-                .untilAsserted(() -> {
-                    for (int i = 0; i < clients.length; i++) {
-                        assertThat(clients[i].frames).as("frames").hasSize(seen[i]);
-                    }
-                });
+        Arrivals.assertNoneAddedFor(quiet, java.util.Arrays.stream(clients).map(c -> c.frames).toArray(List[]::new));
     }
 
     /** Asserts that the socket stays open for {@code period}. */
