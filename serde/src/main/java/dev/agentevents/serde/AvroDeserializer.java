@@ -15,6 +15,7 @@ import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.DatumReader;
+import org.apache.avro.io.Decoder;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumReader;
@@ -98,12 +99,28 @@ public final class AvroDeserializer<T> implements Deserializer<T> {
         return registry;
     }
 
+    /** How a value is read once its writer schema is known: {@link #read}'s caller decides what to make of it. */
+    @FunctionalInterface
+    public interface Reading<R> {
+        R read(int schemaId, Schema writer, Decoder in) throws IOException;
+    }
+
     @Override
     @SuppressWarnings("unchecked")
     public T deserialize(String topic, byte[] data) {
         if (data == null) {
             return null;
         }
+        return (T) read(topic, data, (id, writer, in) -> reader(id, writer).read(null, in));
+    }
+
+    /**
+     * Reads {@code data} (the Confluent wire format) with {@code reading}, given the writer schema named by its
+     * header: the same checks and the same {@link AvroDecodeException}s as {@link #deserialize}, including bytes
+     * left over after the value, for callers that turn Avro into something other than records (the fanout node
+     * writes it straight to JSON).
+     */
+    public <R> R read(String topic, byte[] data, Reading<R> reading) {
         if (registry == null) {
             throw new IllegalStateException("AvroDeserializer used before configure()");
         }
@@ -114,16 +131,16 @@ public final class AvroDeserializer<T> implements Deserializer<T> {
                             + "format (magic byte 0x00, 4-byte schema id, Avro)", data.length, topic, data[0]), null);
         }
         int id = ByteBuffer.wrap(data, 1, 4).getInt();
-        DatumReader<Object> reader = reader(topic, id);
+        Schema writer = writer(topic, id);
         BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(data, WireFormat.HEADER_LENGTH,
                 data.length - WireFormat.HEADER_LENGTH, null);
-        Object value;
         try {
-            value = reader.read(null, decoder);
+            R value = reading.read(id, writer, decoder);
             if (!decoder.isEnd()) {
                 throw new AvroDecodeException(AvroDecodeException.Reason.MALFORMED_AVRO, id, "value in topic '" + topic
                         + "' has bytes left over after the record written with schema id " + id, null);
             }
+            return value;
         } catch (EOFException e) {
             throw new AvroDecodeException(AvroDecodeException.Reason.MALFORMED_AVRO, id, "value in topic '" + topic
                     + "' is truncated: it ends inside the record written with schema id " + id, e);
@@ -132,17 +149,11 @@ public final class AvroDeserializer<T> implements Deserializer<T> {
             throw new AvroDecodeException(AvroDecodeException.Reason.MALFORMED_AVRO, id, "value in topic '" + topic
                     + "' is not valid Avro for schema id " + id + ": " + e, e);
         }
-        return (T) value;
     }
 
-    private DatumReader<Object> reader(String topic, int id) {
-        DatumReader<Object> cached = readers.get(id);
-        if (cached != null) {
-            return cached;
-        }
-        Schema writer;
+    private Schema writer(String topic, int id) {
         try {
-            writer = registry.schemaById(id);
+            return registry.schemaById(id);
         } catch (SchemaRegistryException e) {
             if (e.isRetriable()) {
                 throw new AvroDecodeException(AvroDecodeException.Reason.REGISTRY_UNAVAILABLE, id,
@@ -151,6 +162,13 @@ public final class AvroDeserializer<T> implements Deserializer<T> {
             }
             throw new AvroDecodeException(AvroDecodeException.Reason.UNKNOWN_SCHEMA_ID, id, "value in topic '" + topic
                     + "' names schema id " + id + ", which the registry does not know: " + e.getMessage(), e);
+        }
+    }
+
+    private DatumReader<Object> reader(int id, Schema writer) {
+        DatumReader<Object> cached = readers.get(id);
+        if (cached != null) {
+            return cached;
         }
         DatumReader<Object> reader = specific ? specificReader(writer) : new GenericDatumReader<>(writer, writer,
                 GenericData.get());

@@ -127,7 +127,7 @@ final class AgUiTransport {
                             if (!response.ended()) {
                                 response.end();
                             }
-                        }), metrics, config.clients().queueFrames(), config.clients().queueBytes());
+                        }, false), metrics, config.clients().queueFrames(), config.clients().queueBytes());
         holder[0] = subscriber;
         long waiting = vertx.setTimer(config.agUi().startTimeout().toMillis(), id -> {
             if (!translator.started() && !response.ended()) {
@@ -172,7 +172,7 @@ final class AgUiTransport {
         }
         JsonNode json;
         try {
-            json = AgUiTranslator.JSON.readTree(frame.text());
+            json = AgUiTranslator.JSON.readTree(frame.utf8());
         } catch (Exception e) {
             return;
         }

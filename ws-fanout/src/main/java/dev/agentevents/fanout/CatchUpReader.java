@@ -186,7 +186,7 @@ final class CatchUpReader implements AutoCloseable {
 
     private Frame frame(ConsumerRecord<byte[], byte[]> record, String userId) {
         try {
-            return Frame.of(record.partition(), record.offset(), decoder.deserialize(record.topic(), record.value()));
+            return Frame.of(record, decoder);
         } catch (RuntimeException e) {
             LOG.error("record {}:{} of user {} is undecodable: {}", record.partition(), record.offset(), userId,
                     e.toString());

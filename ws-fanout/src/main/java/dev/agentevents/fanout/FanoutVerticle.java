@@ -81,7 +81,7 @@ final class FanoutVerticle extends VerticleBase {
         vertx.setPeriodic(interval, id -> connections.heartbeat(interval));
         // Netty drops the connection (1006) on anything past this hard ceiling; below it, messages over
         // FANOUT_MAX_CLIENT_FRAME_BYTES get a proper 1009 close from the text handler
-        int ceiling = Math.max(65_536, config.clients().maxClientFrameBytes());
+        int ceiling = Math.max(WebSocketTransport.SINGLE_FRAME_BYTES, config.clients().maxClientFrameBytes());
         FanoutConfig.ClientLimits clients = config.clients();
         HttpServerOptions options = new HttpServerOptions()
                 .setMaxWebSocketFrameSize(ceiling)

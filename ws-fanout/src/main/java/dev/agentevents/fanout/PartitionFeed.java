@@ -120,7 +120,7 @@ final class PartitionFeed implements AutoCloseable {
         }
         Frame frame;
         try {
-            frame = Frame.of(record.partition(), record.offset(), decoder.deserialize(record.topic(), record.value()));
+            frame = Frame.of(record, decoder);
         } catch (RuntimeException e) {
             LOG.error("skipping undecodable record {}:{} of the ordered topic: {}", record.partition(),
                     record.offset(), e.toString());

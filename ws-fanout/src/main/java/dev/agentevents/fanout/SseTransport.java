@@ -1,6 +1,7 @@
 package dev.agentevents.fanout;
 
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -56,7 +57,7 @@ final class SseTransport {
             if (result instanceof Admission.Admitted admitted) {
                 accept(request, response, admitted, resume);
             } else if (result instanceof Admission.Elsewhere elsewhere) {
-                open(response).end("data: " + Frame.moved(elsewhere.url()).text() + "\n\n");
+                open(response).end(event(Frame.moved(elsewhere.url())));
             } else if (result instanceof Admission.Refused refused) {
                 FanoutVerticle.json(ctx, refused.httpStatus(), new JsonObject().put("error", refused.message()));
             }
@@ -68,15 +69,13 @@ final class SseTransport {
         open(response);
         Subscriber subscriber = new Subscriber(admitted.userId(), admitted.partition(), request.getParam("runId"),
                 request.getParam("threadId"), vertx.getOrCreateContext(), new Subscriber.Transport(response,
-                        frame -> response.write((frame.hasPosition() ? "id: " + frame.partition() + ":"
-                                + frame.offset() + "\n" : "") + "data: " + frame.text() + "\n\n"),
-                        () -> !response.ended() && !response.closed(),
+                        frame -> response.write(event(frame)), () -> !response.ended() && !response.closed(),
                         (code, reason) -> {
                             if (!response.ended()) {
                                 response.end("event: close\ndata: " + new JsonObject().put("code", code)
                                         .put("reason", reason).encode() + "\n\n");
                             }
-                        }), metrics, config.clients().queueFrames(), config.clients().queueBytes());
+                        }, true), metrics, config.clients().queueFrames(), config.clients().queueBytes());
         // an event stream cannot be refreshed in place: it ends at exp, and the client reconnects with a fresh token
         TokenLifetime lifetime = new TokenLifetime(vertx, admitted.identity().expiresAtMs(),
                 config.tokens().expiryWarning(),
@@ -98,6 +97,13 @@ final class SseTransport {
         response.closeHandler(v -> connections.untrack(connection));
         response.endHandler(v -> connections.untrack(connection));
         start.begin(subscriber, resume);
+    }
+
+    /** One SSE event: the frame's position as its id (event and gap frames), its shared UTF-8 JSON as data. */
+    static Buffer event(Frame frame) {
+        String head = (frame.hasPosition() ? "id: " + frame.partition() + ":" + frame.offset() + "\n" : "") + "data: ";
+        return Buffer.buffer(head.length() + frame.utf8().length + 2).appendString(head).appendBytes(frame.utf8())
+                .appendString("\n\n");
     }
 
     /** Starts an event stream on {@code response}. */

@@ -12,20 +12,23 @@ import java.util.function.Consumer;
 /**
  * One client connection (WebSocket or SSE) of one user: which of the user's frames it wants (optionally one run or
  * one thread), the position it has been sent up to, and a bounded queue in front of the socket. Frames arrive from
- * the Kafka thread; writing happens on the connection's own event loop, as fast as the socket drains. A client
+ * the Kafka thread, which hands each straight to the socket while nothing is queued and the socket takes more;
+ * otherwise they wait in the queue, which the connection's own event loop drains as fast as the socket does. A client
  * that lets more than the configured frames or bytes pile up is closed with 4008 and resumes later: one slow
  * client never delays another or grows memory without bound.
  */
 final class Subscriber {
 
     /**
-     * The socket or event stream under a subscriber, used on the subscriber's event loop only: how a frame is
-     * written, whether the connection is still open and how it is closed differ (WebSocket, SSE); backpressure is
-     * the stream's own. A connection can be closed before its close handler runs (the peer's close frame arrived,
-     * or this node closed it): nothing is written or asked of the stream then.
+     * The socket or event stream under a subscriber: how a frame is written, whether the connection is still open
+     * and how it is closed differ (WebSocket, SSE); backpressure is the stream's own. A connection can be closed
+     * before its close handler runs (the peer's close frame arrived, or this node closed it): nothing is written or
+     * asked of the stream then. With {@code anyThread} the sender may be called from the feed's thread (it only
+     * hands bytes to Vert.x, which moves them to the socket's event loop and flushes once per batch); otherwise
+     * everything happens on the subscriber's event loop.
      */
     record Transport(WriteStream<?> stream, Consumer<Frame> sender, BooleanSupplier open,
-                     BiConsumer<Short, String> closer) {
+                     BiConsumer<Short, String> closer, boolean anyThread) {
 
         boolean isOpen() {
             return open.getAsBoolean();
@@ -128,10 +131,39 @@ final class Subscriber {
                 }
                 return;
             }
+            if (writableFromHere()) {
+                // nothing queued ahead of it and the socket takes more: straight to the socket, under the lock so
+                // that nothing queued after it can overtake it
+                lastQueuedOffset = frame.offset();
+                try {
+                    transport.send(frame);
+                } catch (RuntimeException e) {
+                    return; // closed under us: its close handler follows
+                }
+                metrics.delivered(frame.occurredAtMs());
+                return;
+            }
             schedule = enqueue(frame);
         }
         if (schedule) {
             context.runOnContext(v -> drain());
+        }
+    }
+
+    /**
+     * Whether a frame may be written at once from this thread: the transport allows it, this is not an event loop
+     * (whose writes Vert.x would flush one by one), nothing waits in the queue or for the socket, and the socket is
+     * open and takes more. Caller holds the lock.
+     */
+    private boolean writableFromHere() {
+        if (!transport.anyThread() || !queue.isEmpty() || drainScheduled || waitingForSocket
+                || Context.isOnVertxThread()) {
+            return false;
+        }
+        try {
+            return transport.isOpen() && !transport.writeQueueFull();
+        } catch (RuntimeException e) {
+            return false; // closed between the two questions: the queue and the drain deal with it
         }
     }
 

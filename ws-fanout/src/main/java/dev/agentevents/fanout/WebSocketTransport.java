@@ -5,6 +5,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketFrameType;
+import io.vertx.core.http.impl.ws.WebSocketFrameImpl;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
@@ -27,6 +29,8 @@ final class WebSocketTransport {
     static final short POLICY_VIOLATION = 1008;
     static final short UNSUPPORTED_DATA = 1003;
     static final short MESSAGE_TOO_BIG = 1009;
+    /** The least maximum frame size the server is given ({@link FanoutVerticle}): a message up to it is one frame. */
+    static final int SINGLE_FRAME_BYTES = 65_536;
 
     private final Vertx vertx;
     private final FanoutConfig config;
@@ -77,7 +81,7 @@ final class WebSocketTransport {
                 if (result instanceof Admission.Admitted admitted) {
                     accept(socket, admitted, resume, runId, threadId);
                 } else if (result instanceof Admission.Elsewhere elsewhere) {
-                    socket.writeTextMessage(Frame.moved(elsewhere.url()).text());
+                    send(socket, Frame.moved(elsewhere.url()));
                     socket.close(Subscriber.MOVED, "moved");
                 } else if (result instanceof Admission.Refused refused) {
                     boolean crowded = refused.refusal() == Refusal.CONNECTIONS_PER_USER;
@@ -93,8 +97,8 @@ final class WebSocketTransport {
     private void accept(ServerWebSocket socket, Admission.Admitted admitted, ResumePosition resume, String runId,
                         String threadId) {
         Subscriber subscriber = new Subscriber(admitted.userId(), admitted.partition(), runId, threadId,
-                vertx.getOrCreateContext(), new Subscriber.Transport(socket,
-                        frame -> socket.writeTextMessage(frame.text()), () -> !socket.isClosed(), socket::close),
+                vertx.getOrCreateContext(), new Subscriber.Transport(socket, frame -> send(socket, frame),
+                        () -> !socket.isClosed(), socket::close, true),
                 metrics, config.clients().queueFrames(), config.clients().queueBytes());
         TokenLifetime lifetime = new TokenLifetime(vertx, admitted.identity().expiresAtMs(),
                 config.tokens().expiryWarning(),
@@ -138,6 +142,19 @@ final class WebSocketTransport {
         socket.exceptionHandler(e -> LOG.debug("socket of {}: {}", admitted.userId(), e.toString()));
         start.begin(subscriber, resume);
         socket.resume();
+    }
+
+    /**
+     * One text message from the frame's shared UTF-8 bytes, as Vert.x's {@code writeTextMessage} would make it from
+     * a string, without encoding the text again for every connection; a frame too large for one WebSocket frame
+     * goes the usual way, split into continuation frames.
+     */
+    static void send(ServerWebSocket socket, Frame frame) {
+        if (frame.utf8().length <= SINGLE_FRAME_BYTES) {
+            socket.writeFrame(new WebSocketFrameImpl(WebSocketFrameType.TEXT, frame.utf8(), true));
+        } else {
+            socket.writeTextMessage(frame.text());
+        }
     }
 
     /** A client message: {@code refresh} is the only one with a meaning; anything else is ignored. */

@@ -69,7 +69,8 @@ class CatchUpReaderTest {
                     new Class<?>[] {WriteStream.class}, (proxy, method, args) ->
                             method.getName().equals("writeQueueFull") ? stuck : proxy);
             subscriber = new Subscriber(user, partition, null, null, context, new Subscriber.Transport(stream,
-                    sent::add, () -> !closed.isDone(), (code, reason) -> closed.complete(code)), metrics, 30, 1 << 20);
+                    sent::add, () -> !closed.isDone(), (code, reason) -> closed.complete(code), true), metrics, 30,
+                    1 << 20);
         }
 
         List<String> types() {

@@ -12,12 +12,11 @@ import dev.agentevents.schemas.EventJson;
 import dev.agentevents.schemas.HashChain;
 import dev.agentevents.schemas.OrderedRecords;
 import java.time.Instant;
-import org.apache.avro.generic.GenericDatumReader;
-import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.DecoderFactory;
 import org.junit.jupiter.api.Test;
 
-/** Frames are made from records as the node reads them: generic, with the writer schema, timestamps as longs. */
+/** Frames are made from records as the node reads them: Avro binary with the writer schema, straight to JSON. */
 class FrameTest {
 
     private static final AgentEvent EVENT = AgentEvent.newBuilder().setEventId("e-1").setType("agent_thinking")
@@ -31,7 +30,7 @@ class FrameTest {
     void shouldCarryTheEventAsJsonWithItsPositionAndChainHash() throws Exception {
         OrderedEvent ordered = OrderedRecords.event(HashChain.GENESIS, EVENT, Instant.now(), null);
 
-        Frame frame = Frame.of(4, 17, asRead(ordered));
+        Frame frame = frame(4, 17, ordered);
 
         JsonNode json = EventJson.MAPPER.readTree(frame.text());
         assertThat(json.fieldNames()).toIterable().containsExactly("type", "pos", "event", "chain");
@@ -51,7 +50,7 @@ class FrameTest {
                 Gap.newBuilder().setFromSeq(5).setToSeq(7).setWaitedMs(30_000).setReason("TIMEOUT").build(),
                 Instant.now());
 
-        Frame frame = Frame.of(2, 9, asRead(ordered));
+        Frame frame = frame(2, 9, ordered);
 
         assertThat(EventJson.MAPPER.readTree(frame.text())).isEqualTo(EventJson.MAPPER.readTree(
                 "{\"type\":\"gap\",\"pos\":\"2:9\",\"runId\":\"r-1\",\"threadId\":\"t-1\",\"fromSeq\":5,\"toSeq\":7,"
@@ -59,8 +58,11 @@ class FrameTest {
         assertThat(frame.hasPosition()).isTrue();
     }
 
-    private static GenericRecord asRead(OrderedEvent ordered) throws Exception {
-        return new GenericDatumReader<GenericRecord>(ordered.getSchema())
-                .read(null, DecoderFactory.get().binaryDecoder(HashChain.avroBinary(ordered), null));
+    /** The frame the node makes of {@code ordered} as it reads it: Avro binary with the writer schema. */
+    private static Frame frame(int partition, long offset, OrderedEvent ordered) throws Exception {
+        BinaryDecoder in = DecoderFactory.get().binaryDecoder(HashChain.avroBinary(ordered), null);
+        Frame frame = Frame.of(partition, offset, ordered.getSchema(), in);
+        assertThat(in.isEnd()).as("the whole record is read").isTrue();
+        return frame;
     }
 }

@@ -4,14 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Context;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.streams.WriteStream;
 import java.lang.reflect.Proxy;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -45,7 +48,7 @@ class SubscriberTest {
     private Subscriber subscriber(AtomicBoolean open, List<Frame> sent, List<Throwable> errors) {
         context.exceptionHandler(errors::add);
         return new Subscriber("u1", 0, null, null, context, new Subscriber.Transport(stream(open), sent::add,
-                open::get, (code, reason) -> sent.add(Frame.reset("closed " + code))), new FanoutMetrics(
+                open::get, (code, reason) -> sent.add(Frame.reset("closed " + code)), false), new FanoutMetrics(
                 new SimpleMeterRegistry()), 100, 1_000_000);
     }
 
@@ -81,6 +84,62 @@ class SubscriberTest {
         assertThat(errors).isEmpty();
         assertThat(sent).isEmpty();
         assertThat(subscriber.isClosed()).isTrue();
+    }
+
+    @Test
+    void shouldHandFramesStraightToTheSocketFromTheFeedThreadAndQueueThemInOrderWhenItIsFull() throws Exception {
+        AtomicBoolean full = new AtomicBoolean(false);
+        AtomicReference<Handler<Void>> drained = new AtomicReference<>();
+        @SuppressWarnings("unchecked")
+        WriteStream<Object> stream = (WriteStream<Object>) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {WriteStream.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("writeQueueFull")) {
+                        return full.get();
+                    }
+                    if (method.getName().equals("drainHandler")) {
+                        drained.set((Handler<Void>) args[0]);
+                    }
+                    return proxy;
+                });
+        List<String> sent = new CopyOnWriteArrayList<>();
+        List<Boolean> fromEventLoop = new CopyOnWriteArrayList<>();
+        Subscriber subscriber = new Subscriber("u1", 0, null, null, context, new Subscriber.Transport(stream,
+                frame -> {
+                    sent.add(frame.hasPosition() ? Long.toString(frame.offset()) : "welcome");
+                    fromEventLoop.add(Context.isOnEventLoopThread());
+                }, () -> true, (code, reason) -> { }, true), new FanoutMetrics(new SimpleMeterRegistry()), 100,
+                1_000_000);
+        subscriber.startAfter(-1);
+
+        // the welcome is queued for the event loop; frames offered before it is written must wait behind it
+        subscriber.control(Frame.welcome("u1", 0, "node", "none", "0:-1"));
+        for (int offset = 0; offset < 10; offset++) {
+            subscriber.offer(event(offset));
+        }
+        awaitQuiet();
+        subscriber.offer(event(10));
+        full.set(true);
+        subscriber.offer(event(11));
+        subscriber.offer(event(12));
+        awaitQuiet();
+        assertThat(sent).containsExactly("welcome", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10");
+        assertThat(fromEventLoop.get(fromEventLoop.size() - 1)).as("an idle socket is written from the feed thread")
+                .isFalse();
+        assertThat(drained.get()).as("a full socket is waited on").isNotNull();
+
+        full.set(false);
+        context.runOnContext(v -> drained.get().handle(null));
+        awaitQuiet();
+        subscriber.offer(event(13));
+
+        assertThat(sent).containsExactly("welcome", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11",
+                "12", "13");
+        assertThat(subscriber.isClosed()).isFalse();
+    }
+
+    private static Frame event(long offset) {
+        return new Frame(0, offset, "u1", "run-1", "thread-1", 0,
+                ("{\"type\":\"event\",\"pos\":\"0:" + offset + "\"}").getBytes(StandardCharsets.UTF_8));
     }
 
     private void awaitQuiet() throws Exception {
