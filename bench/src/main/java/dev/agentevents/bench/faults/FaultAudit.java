@@ -22,10 +22,18 @@ final class FaultAudit {
      * clients started; {@code routersBehindMs}: how far behind the routers were in reading their input when it came
      * (-1: unknown).
      */
+    /** The kind of the row that measures the time before the first fault. */
+    static final String NO_FAULT = "none";
+
     record Fault(String kind, String what, long atMs, long restartedAtMs, long routersBehindMs) {
         /** Whether the routers had read their input up to the present when the fault came (or nobody knew). */
         boolean routersCaughtUp() {
             return routersBehindMs < ROUTERS_CAUGHT_UP_MS;
+        }
+
+        /** The row of no fault at all: the waits users have anyway, which nothing recovers from. */
+        boolean isBaseline() {
+            return kind.equals(NO_FAULT);
         }
     }
 

@@ -78,7 +78,8 @@ public final class FaultReport {
                     .put("downSeconds", down).put("longestGlobalStallSeconds", impact.longestStallSeconds())
                     .put("longestUserWaitSeconds", waits.maxSeconds()).put("userWaitP50Seconds", waits.p50Seconds())
                     .put("userWaitP95Seconds", waits.p95Seconds()).put("userWaitP99Seconds", waits.p99Seconds())
-                    .put("usersWaiting", waits.users()).put("recoverySeconds", impact.recoverySeconds())
+                    .put("usersWaiting", waits.users())
+                    .put("recoverySeconds", fault.isBaseline() ? null : impact.recoverySeconds())
                     .put("deliveriesFlowingBefore", flowingBefore).put("routersBehindMsBefore", fault.routersBehindMs());
             if (FaultAudit.registryStoppedDeliveries(fault, impact.longestStallSeconds(), flowingBefore,
                     settings.outageSeconds())) {
@@ -91,8 +92,8 @@ public final class FaultReport {
             table.append(String.format(Locale.ROOT, "| %s%s | %.0f s | %.1f s | %.1f s | %.1f s | %.1f / %.1f / %.1f s "
                             + "| %s |%n", fault.what(), note, fault.atMs() / 1000.0, down, impact.longestStallSeconds(),
                     waits.maxSeconds(), waits.p50Seconds(), waits.p95Seconds(), waits.p99Seconds(),
-                    recovery < 0 ? "not within the window" : recovery == 0 ? "never fell below"
-                            : String.format(Locale.ROOT, "%.1f s", recovery)));
+                    fault.isBaseline() ? "—" : recovery < 0 ? "not within the window"
+                            : recovery == 0 ? "never fell below" : String.format(Locale.ROOT, "%.1f s", recovery)));
         }
         // with cached schemas, a registry outage must not stop deliveries (a stall of half the outage would)
         check(md, "registry outages that stopped deliveries", registryStalls);

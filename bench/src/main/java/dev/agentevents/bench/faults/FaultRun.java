@@ -227,7 +227,7 @@ public final class FaultRun {
             // what users wait without any fault (between runs, agents thinking): the floor the fault rows stand on
             long first = faults.get(0).atMs();
             long from = Math.max(0, first - (long) (settings.settleSeconds() * 1000));
-            rows.add(new FaultReport.Row(new FaultAudit.Fault("none", String.format(Locale.ROOT,
+            rows.add(new FaultReport.Row(new FaultAudit.Fault(FaultAudit.NO_FAULT, String.format(Locale.ROOT,
                     "no fault (the %.0f s before the first)", (first - from) / 1000.0), from, from, 0),
                     FaultAudit.impact(perBucket, AuditClients.BUCKET_MS, from, first),
                     FaultAudit.userWaits(deliveryTimes, from, first)));
