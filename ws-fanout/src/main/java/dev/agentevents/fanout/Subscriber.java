@@ -136,11 +136,10 @@ final class Subscriber {
                 // that nothing queued after it can overtake it
                 lastQueuedOffset = frame.offset();
                 try {
-                    transport.send(frame);
+                    write(frame);
                 } catch (RuntimeException e) {
-                    return; // closed under us: its close handler follows
+                    // closed under us: its close handler follows
                 }
-                metrics.delivered(frame.occurredAtMs());
                 return;
             }
             schedule = enqueue(frame);
@@ -337,10 +336,15 @@ final class Subscriber {
                 }
                 queuedBytes -= next.weight();
             }
-            transport.send(next);
-            if (next.hasPosition()) {
-                metrics.delivered(next.occurredAtMs());
-            }
+            write(next);
+        }
+    }
+
+    /** Writes {@code frame} to the socket, counting it delivered when it is an event or gap. */
+    private void write(Frame frame) {
+        transport.send(frame);
+        if (frame.hasPosition()) {
+            metrics.delivered(frame.occurredAtMs());
         }
     }
 

@@ -14,6 +14,9 @@ final class FaultAudit {
     /** Routers this close to the present in reading their input have recovered from whatever came before. */
     static final long ROUTERS_CAUGHT_UP_MS = 10_000;
 
+    /** The kind of the row that measures the time before the first fault. */
+    static final String NO_FAULT = "none";
+
     private FaultAudit() {
     }
 
@@ -22,9 +25,6 @@ final class FaultAudit {
      * clients started; {@code routersBehindMs}: how far behind the routers were in reading their input when it came
      * (-1: unknown).
      */
-    /** The kind of the row that measures the time before the first fault. */
-    static final String NO_FAULT = "none";
-
     record Fault(String kind, String what, long atMs, long restartedAtMs, long routersBehindMs) {
         /** Whether the routers had read their input up to the present when the fault came (or nobody knew). */
         boolean routersCaughtUp() {
