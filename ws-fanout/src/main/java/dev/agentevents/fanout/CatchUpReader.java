@@ -1,6 +1,5 @@
 package dev.agentevents.fanout;
 
-import dev.agentevents.serde.AvroDeserializer;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
@@ -15,7 +14,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import org.apache.avro.generic.GenericRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -40,7 +38,7 @@ final class CatchUpReader implements AutoCloseable {
 
     private final FanoutConfig config;
     private final FanoutMetrics metrics;
-    private final AvroDeserializer<GenericRecord> decoder;
+    private final FrameReader frames;
     private final String clientId;
     private final ThreadPoolExecutor readers;
     private final ThreadLocal<KafkaConsumer<byte[], byte[]>> consumers = new ThreadLocal<>();
@@ -49,11 +47,10 @@ final class CatchUpReader implements AutoCloseable {
     private final Timer duration;
     private final Counter recordsRead;
 
-    CatchUpReader(FanoutConfig config, FanoutMetrics metrics, AvroDeserializer<GenericRecord> decoder,
-                  String clientId) {
+    CatchUpReader(FanoutConfig config, FanoutMetrics metrics, FrameReader frames, String clientId) {
         this.config = config;
         this.metrics = metrics;
-        this.decoder = decoder;
+        this.frames = frames;
         this.clientId = clientId;
         FanoutConfig.CatchUp limits = config.catchUp();
         this.readers = new ThreadPoolExecutor(limits.threads(), limits.threads(), 0, TimeUnit.MILLISECONDS,
@@ -161,7 +158,8 @@ final class CatchUpReader implements AutoCloseable {
                         break;
                     }
                     if (record.key() != null && Arrays.equals(record.key(), user)) {
-                        batch.add(frame(record, subscriber.userId));
+                        batch.add(frames.read(record.partition(), record.offset(), subscriber.userId,
+                                record.value()));
                     }
                 }
                 subscriber.offerCatchup(batch);
@@ -181,17 +179,6 @@ final class CatchUpReader implements AutoCloseable {
             subscriber.closeNow(Subscriber.TOO_SLOW, "could not read your missed events back now; resume "
                     + "from the same position");
             return FanoutMetrics.ResumeSource.FAILED;
-        }
-    }
-
-    private Frame frame(ConsumerRecord<byte[], byte[]> record, String userId) {
-        try {
-            return Frame.of(record, decoder);
-        } catch (RuntimeException e) {
-            LOG.error("record {}:{} of user {} is undecodable: {}", record.partition(), record.offset(), userId,
-                    e.toString());
-            metrics.dropped(FanoutMetrics.DropReason.UNDECODABLE, 1);
-            return Frame.undecodable(record.partition(), record.offset(), userId);
         }
     }
 

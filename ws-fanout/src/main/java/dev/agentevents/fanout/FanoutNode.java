@@ -22,7 +22,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import org.apache.avro.generic.GenericRecord;
 import org.apache.kafka.clients.admin.Admin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -82,10 +81,11 @@ public final class FanoutNode implements AutoCloseable {
         new JvmThreadMetrics().bindTo(registry);
         FanoutMetrics metrics = new FanoutMetrics(registry);
         OwnerDirectory owners = new OwnerDirectory(config);
-        SubscriberRegistry subscribers = new SubscriberRegistry(config, metrics);
-        AvroDeserializer<GenericRecord> decoder = AvroDeserializer.generic(new SchemaRegistryClient(config.registryUrl()));
+        FrameReader frames = new FrameReader(config.topics().ordered(),
+                AvroDeserializer.generic(new SchemaRegistryClient(config.registryUrl())), metrics);
+        SubscriberRegistry subscribers = new SubscriberRegistry(config, metrics, frames);
         String clientId = OwnerDirectory.clientId(config.nodeId(), url);
-        CatchUpReader catchUp = new CatchUpReader(config, metrics, decoder, clientId);
+        CatchUpReader catchUp = new CatchUpReader(config, metrics, frames, clientId);
         PartitionFeed feed = null;
         OffsetLookup offsets = null;
         try {
@@ -103,7 +103,7 @@ public final class FanoutNode implements AutoCloseable {
                 LOG.warn("FANOUT_JWT_REQUIRE_EXP=false: tokens without exp are accepted and their connections never"
                         + " expire");
             }
-            feed = new PartitionFeed(config, metrics, subscribers, owners, decoder, clientId);
+            feed = new PartitionFeed(config, subscribers, owners, clientId);
             feed.start();
             offsets = new OffsetLookup(config, clientId);
             FanoutVerticle.Shared shared = new FanoutVerticle.Shared(config, port, feed, subscribers, owners, catchUp,

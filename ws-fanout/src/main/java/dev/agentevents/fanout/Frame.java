@@ -7,15 +7,12 @@ import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentevents.schemas.EventJson;
-import dev.agentevents.serde.AvroDecodeException;
-import dev.agentevents.serde.AvroDeserializer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.io.Decoder;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
  * One server-to-client message of protocol v1, its JSON made once, as UTF-8, and shared by every connection it goes
@@ -37,20 +34,6 @@ record Frame(int partition, long offset, String userId, String runId, String thr
     /** Bytes this frame holds in queues and buffers, roughly. */
     long weight() {
         return 64L + utf8.length;
-    }
-
-    /**
-     * The frame of the {@code OrderedEvent} in the record at {@code partition:offset} of the ordered topic, read
-     * with its writer schema ({@link #of(int, long, Schema, Decoder)}); an {@link AvroDecodeException} or an
-     * {@link IllegalArgumentException} when it cannot be.
-     */
-    static Frame of(ConsumerRecord<byte[], byte[]> record, AvroDeserializer<?> decoder) {
-        if (record.value() == null) {
-            throw new IllegalArgumentException("record " + record.partition() + ":" + record.offset()
-                    + " has no value");
-        }
-        return decoder.read(record.topic(), record.value(),
-                (id, writer, in) -> of(record.partition(), record.offset(), writer, in));
     }
 
     /**

@@ -1,6 +1,5 @@
 package dev.agentevents.fanout;
 
-import dev.agentevents.serde.AvroDeserializer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collection;
@@ -8,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.SortedSet;
 import java.util.TreeSet;
-import org.apache.avro.generic.GenericRecord;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -23,8 +21,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * This node's share of {@code agent-events-ordered}: one consumer (in the group all nodes share) on its own
- * thread, reading the partitions the group gives this node and handing each record, as a {@link Frame} made once,
- * to the {@link SubscriberRegistry}, which offers it to the connections of that record's user — nobody else's. When
+ * thread, reading the partitions the group gives this node and handing each record to the
+ * {@link SubscriberRegistry}, which offers it to the connections of the user its key names — nobody else's. When
  * the group gives or takes a partition, the registry and the {@link OwnerDirectory} learn of it.
  */
 final class PartitionFeed implements AutoCloseable {
@@ -32,23 +30,18 @@ final class PartitionFeed implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PartitionFeed.class);
 
     private final FanoutConfig config;
-    private final FanoutMetrics metrics;
     private final SubscriberRegistry registry;
     private final OwnerDirectory owners;
     private final KafkaConsumer<byte[], byte[]> consumer;
-    private final AvroDeserializer<GenericRecord> decoder;
     private final Thread thread;
     private final int partitions;
     private volatile boolean running = true;
     private volatile boolean polled;
 
-    PartitionFeed(FanoutConfig config, FanoutMetrics metrics, SubscriberRegistry registry, OwnerDirectory owners,
-                  AvroDeserializer<GenericRecord> decoder, String clientId) {
+    PartitionFeed(FanoutConfig config, SubscriberRegistry registry, OwnerDirectory owners, String clientId) {
         this.config = config;
-        this.metrics = metrics;
         this.registry = registry;
         this.owners = owners;
-        this.decoder = decoder;
         this.consumer = new KafkaConsumer<>(consumerConfig(config, clientId, config.groupId()),
                 new ByteArrayDeserializer(), new ByteArrayDeserializer());
         this.partitions = consumer.partitionsFor(config.topics().ordered(), Duration.ofSeconds(30)).size();
@@ -98,7 +91,7 @@ final class PartitionFeed implements AutoCloseable {
         try {
             while (running) {
                 for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
-                    dispatch(record);
+                    registry.dispatch(record);
                 }
                 polled = true;
             }
@@ -112,23 +105,6 @@ final class PartitionFeed implements AutoCloseable {
             registry.releaseAll(null, FanoutMetrics.MoveCause.SHUTDOWN);
             consumer.close(Duration.ofSeconds(10));
         }
-    }
-
-    private void dispatch(ConsumerRecord<byte[], byte[]> record) {
-        if (!registry.owns(record.partition())) {
-            return;
-        }
-        Frame frame;
-        try {
-            frame = Frame.of(record, decoder);
-        } catch (RuntimeException e) {
-            LOG.error("skipping undecodable record {}:{} of the ordered topic: {}", record.partition(),
-                    record.offset(), e.toString());
-            metrics.dropped(FanoutMetrics.DropReason.UNDECODABLE, 1);
-            registry.undecodable(record.partition(), record.offset(), record.key());
-            return;
-        }
-        registry.dispatch(frame);
     }
 
     private final class Rebalance implements ConsumerRebalanceListener {

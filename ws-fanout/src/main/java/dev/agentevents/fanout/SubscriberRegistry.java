@@ -6,10 +6,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
- * The partitions this node owns and, per partition, its recent frames (resumes from memory), the position it has
- * been read up to, and the subscribers by user. The feed thread adds frames ({@link #dispatch}) and changes
+ * The partitions this node owns and, per partition, its recent records (resumes from memory), the position it has
+ * been read up to, and the subscribers by user. The feed thread adds records ({@link #dispatch}) and changes
  * ownership ({@link #own}, {@link #release}); connections register and unregister from their event loops. A
  * released partition's subscribers are told {@code moved}.
  */
@@ -47,11 +48,13 @@ final class SubscriberRegistry {
 
     private final FanoutConfig config;
     private final FanoutMetrics metrics;
+    private final FrameReader reader;
     private final Map<Integer, Owned> owned = new ConcurrentHashMap<>();
 
-    SubscriberRegistry(FanoutConfig config, FanoutMetrics metrics) {
+    SubscriberRegistry(FanoutConfig config, FanoutMetrics metrics, FrameReader reader) {
         this.config = config;
         this.metrics = metrics;
+        this.reader = reader;
     }
 
     boolean owns(int partition) {
@@ -64,8 +67,8 @@ final class SubscriberRegistry {
 
     /** Takes {@code partition} on, to be read from {@code fromOffset}; subscribers of an older copy resume anew. */
     void own(int partition, long fromOffset) {
-        Owned previous = owned.put(partition, new Owned(new RecentFrames(config.bufferEvents(), config.bufferBytes()),
-                fromOffset));
+        Owned previous = owned.put(partition, new Owned(new RecentFrames(partition, config.bufferEvents(),
+                config.bufferBytes(), reader), fromOffset));
         if (previous != null) {
             // assigned again without being revoked first: the old subscribers would wait on a partition object
             // nobody feeds any more, so they resume on the new one
@@ -88,43 +91,30 @@ final class SubscriberRegistry {
         }
     }
 
-    /** A frame read from Kafka at its position: remembered, and offered to the connections of its user. */
-    void dispatch(Frame frame) {
-        Owned partition = owned.get(frame.partition());
+    /**
+     * A record read from Kafka at its position: remembered, and offered to the connections of the user its key
+     * names. Its frame is made only when that user has a connection here; otherwise memory keeps its bytes.
+     */
+    void dispatch(ConsumerRecord<byte[], byte[]> record) {
+        Owned partition = owned.get(record.partition());
         if (partition == null) {
             return;
         }
+        String userId = FrameReader.userOf(record.key());
         synchronized (partition) {
-            partition.recent.add(frame);
-            partition.nextOffset = frame.offset() + 1;
-            List<Subscriber> subs = partition.byUser.get(frame.userId());
+            partition.nextOffset = record.offset() + 1;
+            if (userId == null) {
+                reader.unkeyed(record.partition(), record.offset());
+                return;
+            }
+            List<Subscriber> subs = partition.byUser.get(userId);
+            Frame frame = subs == null ? null : reader.read(record.partition(), record.offset(), userId,
+                    record.value());
+            partition.recent.add(record.offset(), userId, record.value(), frame);
             if (subs != null) {
                 for (Subscriber subscriber : subs) {
                     subscriber.offer(frame);
                 }
-            }
-        }
-    }
-
-    /**
-     * A record at {@code partition:offset} that cannot be decoded: the connections of the user its key names get a
-     * gap frame for it ({@link Frame#undecodable}), so they learn something is missing there.
-     */
-    void undecodable(int partition, long offset, byte[] key) {
-        if (key == null) {
-            return;
-        }
-        String userId = new String(key, java.nio.charset.StandardCharsets.UTF_8);
-        Owned state = owned.get(partition);
-        if (state == null) {
-            return;
-        }
-        synchronized (state) {
-            state.nextOffset = offset + 1;
-            List<Subscriber> subs = state.byUser.get(userId);
-            if (subs != null) {
-                Frame frame = Frame.undecodable(partition, offset, userId);
-                subs.forEach(subscriber -> subscriber.offer(frame));
             }
         }
     }

@@ -47,8 +47,9 @@ class CatchUpReaderTest {
                 "FANOUT_CATCHUP_TIMEOUT_MS", "2000"));
         FanoutConfig config = FanoutConfig.fromEnv(env);
         metrics = new FanoutMetrics(new SimpleMeterRegistry());
-        reader = new CatchUpReader(config, metrics, AvroDeserializer.generic(
-                new SchemaRegistryClient(fixture.stack.registryUrl())), "catch-up-test");
+        reader = new CatchUpReader(config, metrics, new FrameReader(config.topics().ordered(),
+                AvroDeserializer.generic(new SchemaRegistryClient(fixture.stack.registryUrl())), metrics),
+                "catch-up-test");
     }
 
     @AfterEach
