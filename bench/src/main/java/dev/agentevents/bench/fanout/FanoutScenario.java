@@ -1,17 +1,13 @@
 package dev.agentevents.bench.fanout;
 
-import dev.agentevents.bench.Pacer;
-
-import dev.agentevents.bench.Series;
-
-import dev.agentevents.bench.BenchReport;
-import dev.agentevents.bench.Meter;
-import dev.agentevents.bench.pipeline.PipelineScenarios;
-import dev.agentevents.bench.pipeline.PipelineUnderTest;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentevents.bench.BenchReport;
+import dev.agentevents.bench.Meter;
+import dev.agentevents.bench.Series;
+import dev.agentevents.bench.pipeline.PipelineScenarios;
+import dev.agentevents.bench.pipeline.PipelineUnderTest;
 import dev.agentevents.embedded.EmbeddedStack;
 import dev.agentevents.event.AgentEvent;
 import dev.agentevents.event.AgentInfo;
@@ -38,14 +34,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.HdrHistogram.Histogram;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * The {@code fanout} scenario: one fanout node with N WebSocket clients (in a child JVM), events spread over the N
- * users, against a bare Vert.x server pushing the same frames with no Kafka behind it. Measures frames/s at full
- * speed, latency at a fixed rate, and heap per idle and per active connection (after GC).
+ * users, against a bare Vert.x server fed the same records from Kafka by a plain consumer ({@link BareWsServer}).
+ * Measures frames/s at full speed, latency at a fixed rate, and heap and resident memory per idle and per active
+ * connection (after GC).
  */
 public final class FanoutScenario {
 
@@ -75,71 +69,82 @@ public final class FanoutScenario {
     public BenchReport run(List<Integer> connections, double fixedRate) throws Exception {
         BenchReport report = new BenchReport("fanout");
         PerConnection memory = new PerConnection(report);
-        // one node for the whole scenario: starting one per round (topics, group, partitions) cost a minute in all
-        try (FanoutUnderTest fanout = new FanoutUnderTest(connections.stream().mapToInt(Integer::intValue).max()
-                .orElse(1), false)) {
-            run(report, memory, fanout, connections, fixedRate);
+        int users = connections.stream().mapToInt(Integer::intValue).max().orElse(1);
+        // one node and one bare server for the whole scenario: starting one per round (topics, group, partitions)
+        // cost a minute in all
+        try (BareUnderTest bare = new BareUnderTest(users); NodeJsUnderTest nodeJs = new NodeJsUnderTest(users);
+             FanoutUnderTest fanout = new FanoutUnderTest(users, false)) {
+            run(report, memory, List.of(bare, nodeJs, fanout), connections, fixedRate);
         }
-        int deflateAt = connections.stream().filter(n -> n >= 10_000 && n < 15_000).findFirst()
-                .orElse(connections.stream().mapToInt(Integer::intValue).max().orElse(1));
+        int deflateAt = connections.stream().filter(n -> n >= 10_000 && n < 15_000).findFirst().orElse(users);
         deflate(report, memory, deflateAt);
-        report.note("Clients run in a child JVM on the same 2 cores (a process may hold 20,000 file descriptors); each "
-                + "socket belongs to its own user; latency is from the event's occurredAt (stamped when the feeder or "
-                + "the bare server made the frame) to the client's parse, on the same host clock. One fanout node "
-                + "serves every round.");
+        report.note("All three sides are fed the same records (the same events, encoded once, occurredAt stamped "
+                + "at send) by the same producer settings into their own copy of the ordered topic (same partitions), "
+                + "and read them with the same fetch settings. The bare side is Vert.x and a plain consumer routing "
+                + "each record by key to its user's sockets with a pre-rendered frame of the same size (no Avro, no token "
+                + "check, no queues, resume or limits); the Node.js side does the same with kafkajs and ws in one "
+                + "process; the node decodes each record to its frame. Clients run in a child JVM on the same 2 cores "
+                + "(a process may hold 20,000 file descriptors); each socket belongs to its own user; latency is from "
+                + "occurredAt to the client's parse, on the same host clock. The broker, the feeders, the bare server "
+                + "and the node share one JVM.");
         return report;
     }
 
-    private void run(BenchReport report, PerConnection memory, FanoutUnderTest fanout, List<Integer> connections,
+    private void run(BenchReport report, PerConnection memory, List<Side> sides, List<Integer> connections,
                      double fixedRate) throws Exception {
-        ObjectNode heap = memory.heap;
         for (int n : connections) {
-            Series bareFull = report.series("bare Vert.x, " + n + " sockets, full speed");
-            Series fanoutFull = report.series("fanout node, " + n + " sockets, full speed");
-            Series bareFixed = report.series("bare Vert.x, " + n + " sockets, " + (int) fixedRate + "/s");
-            Series fanoutFixed = report.series("fanout node, " + n + " sockets, " + (int) fixedRate + "/s");
+            Map<Side, Series> full = new HashMap<>();
+            Map<Side, Series> fixed = new HashMap<>();
+            for (Side side : sides) {
+                full.put(side, report.series(side.name() + ", " + n + " sockets, full speed"));
+                fixed.put(side, report.series(side.name() + ", " + n + " sockets, " + (int) fixedRate + "/s"));
+            }
             for (int round = 1; round <= settings.rounds(); round++) {
-                progress.printf("%,d sockets, round %d/%d: bare Vert.x ...%n", n, round, settings.rounds());
-                try (BareWsServer bare = new BareWsServer(new FrameTemplate(template))) {
-                    long before = usedHeapAfterGc();
-                    try (LoadClient client = LoadClient.start(bare.url(), n)) {
-                        if (round == 1) {
-                            heap.put("bare idle, " + n, (usedHeapAfterGc() - before) / (double) client.connected);
-                        }
-                        bare.push(0);
-                        bareFull.add(client.measure(settings.warmupSeconds(), settings.seconds()));
-                        bare.push(fixedRate);
-                        bareFixed.add(client.measure(settings.warmupSeconds(), settings.seconds()));
-                        bare.stopPushing();
-                        if (round == 1) {
-                            heap.put("bare active, " + n, (usedHeapAfterGc() - before) / (double) client.connected);
-                        }
-                    }
-                }
-                progress.printf("%,d sockets, round %d/%d: fanout node ...%n", n, round, settings.rounds());
-                Memory before = Memory.now();
-                try (LoadClient client = LoadClient.start(fanout.node.webSocketUrl(), n)) {
-                    if (round == 1) {
-                        memory.since(before, "fanout idle, " + n, client.connected);
-                    }
-                    fanout.feed(0, n);
-                    fanoutFull.add(client.measure(settings.warmupSeconds(), settings.seconds()));
-                    fanout.feed(fixedRate, n);
-                    fanoutFixed.add(client.measure(settings.warmupSeconds(), settings.seconds()));
-                    fanout.stopFeeding();
-                    if (round == 1) {
-                        memory.since(before, "fanout active, " + n, client.connected);
-                    }
+                for (Side side : sides) {
+                    progress.printf("%,d sockets, round %d/%d: %s ...%n", n, round, settings.rounds(), side.name());
+                    measure(side, n, round == 1, memory, full.get(side), fixed.get(side), fixedRate);
                 }
             }
-            progress.printf("  %,d sockets: bare %s frames/s, fanout %s frames/s; p99 at %,.0f/s bare %s ms, fanout "
-                    + "%s ms%n", n, BenchReport.fmt(bareFull.rate()), BenchReport.fmt(fanoutFull.rate()), fixedRate,
-                    BenchReport.ms(bareFixed.p(99)), BenchReport.ms(fanoutFixed.p(99)));
-            if (n >= 10_000 && n < 15_000) {
-                double ratio = fanoutFull.rate() / bareFull.rate();
-                report.target("fanout frames/s ÷ bare Vert.x at " + n + " sockets", ratio, "≥ 0.7", ratio >= 0.7);
-                double idle = heap.path("fanout idle, " + n).asDouble() / 1024;
-                report.target("fanout heap per idle connection at " + n + " sockets (KB)", idle, "≤ 16", idle <= 16);
+            Side bare = sides.get(0);
+            Side nodeJs = sides.get(1);
+            Side fanout = sides.get(2);
+            progress.printf("  %,d sockets, frames/s: bare %s, Node.js %s, fanout %s; p99 at %,.0f/s: bare %s ms, "
+                    + "Node.js %s ms, fanout %s ms%n", n, BenchReport.fmt(full.get(bare).rate()),
+                    BenchReport.fmt(full.get(nodeJs).rate()), BenchReport.fmt(full.get(fanout).rate()), fixedRate,
+                    BenchReport.ms(fixed.get(bare).p(99)), BenchReport.ms(fixed.get(nodeJs).p(99)),
+                    BenchReport.ms(fixed.get(fanout).p(99)));
+            double ratio = full.get(fanout).rate() / full.get(bare).rate();
+            report.target("fanout frames/s ÷ bare Vert.x + consumer at " + n + " sockets", ratio, "≥ 0.7",
+                    ratio >= 0.7);
+            double againstNode = full.get(fanout).rate() / full.get(nodeJs).rate();
+            report.target("fanout frames/s ÷ Node.js (kafkajs + ws) at " + n + " sockets", againstNode, "≥ 2",
+                    againstNode >= 2);
+            double idle = memory.heap.path(fanout.name() + " idle, " + n).asDouble() / 1024;
+            report.target("fanout heap per idle connection at " + n + " sockets (KB)", idle, "≤ 12", idle <= 12);
+            for (Side side : sides) {
+                memory.report(side.name(), n);
+            }
+        }
+    }
+
+    /**
+     * One round of one side with {@code n} clients: full speed, then {@code fixedRate}; in the first round also its
+     * memory per connection, idle and after both.
+     */
+    private void measure(Side side, int n, boolean withMemory, PerConnection memory, Series full, Series fixed,
+                         double fixedRate) throws Exception {
+        Memory before = side.memory();
+        try (LoadClient client = LoadClient.start(side.url(), n)) {
+            if (withMemory) {
+                memory.since(before, side.memory(), side.name() + " idle, " + n, client.connected);
+            }
+            side.feeder().feed(0, n);
+            full.add(client.measure(settings.warmupSeconds(), settings.seconds()));
+            side.feeder().feed(fixedRate, n);
+            fixed.add(client.measure(settings.warmupSeconds(), settings.seconds()));
+            side.feeder().stopFeeding();
+            if (withMemory) {
+                memory.since(before, side.memory(), side.name() + " active, " + n, client.connected);
             }
         }
     }
@@ -160,13 +165,14 @@ public final class FanoutScenario {
                     throw new IllegalStateException("deflate negotiated on " + client.deflated + " of "
                             + client.connected + " sockets");
                 }
-                memory.since(before, "fanout deflate idle, " + n, client.connected);
+                memory.since(before, Memory.now(), "fanout node, deflate negotiated idle, " + n, client.connected);
                 for (int round = 1; round <= settings.rounds(); round++) {
-                    fanout.feed(0, n);
+                    fanout.feeder().feed(0, n);
                     full.add(client.measure(settings.warmupSeconds(), settings.seconds()));
-                    fanout.stopFeeding();
+                    fanout.feeder().stopFeeding();
                 }
-                memory.since(before, "fanout deflate active, " + n, client.connected);
+                memory.since(before, Memory.now(), "fanout node, deflate negotiated active, " + n,
+                        client.connected);
             }
         }
         Series plain = report.series("fanout node, " + n + " sockets, full speed");
@@ -175,39 +181,44 @@ public final class FanoutScenario {
                 BenchReport.fmt(full.rate()), BenchReport.fmt(plain.rate()), ratio);
         report.extra().put("deflateFramesPerSecondRatio", ratio);
         report.target("fanout frames/s, deflate negotiated ÷ off, at " + n + " sockets", ratio, "(reported)", true);
-        for (String state : List.of("idle", "active")) {
-            for (String arm : List.of("fanout ", "fanout deflate ")) {
-                String key = arm + state + ", " + n;
-                if (memory.heap.has(key)) {
-                    report.target(arm.trim() + " heap per " + state + " connection at " + n + " sockets (KB)",
-                            memory.heap.path(key).asDouble() / 1024, "(reported)", true);
-                    report.target(arm.trim() + " resident memory per " + state + " connection at " + n
-                            + " sockets (KB)", memory.resident.path(key).asDouble() / 1024, "(reported)", true);
-                }
-            }
-        }
+        memory.report("fanout node, deflate negotiated", n);
     }
 
-    /** Memory per connection, in the report: the heap, and for the node also this process's resident set. */
+    /** Memory per connection, in the report: the heap (the JVM's, or V8's for Node.js) and the resident set. */
     private static final class PerConnection {
+        final BenchReport report;
         final ObjectNode heap;
         final ObjectNode resident;
 
         PerConnection(BenchReport report) {
+            this.report = report;
             heap = report.extra().putObject("heapBytesPerConnection");
             resident = report.extra().putObject("residentBytesPerConnection");
         }
 
-        /** What grew since {@code before}, divided by {@code connections}, under {@code key}. */
-        void since(Memory before, String key, int connections) throws Exception {
-            Memory now = Memory.now();
+        /** {@code arm}'s figures at {@code n} connections, idle and active, as reported rows (KB). */
+        void report(String arm, int n) {
+            for (String state : List.of("idle", "active")) {
+                String key = arm + " " + state + ", " + n;
+                if (heap.has(key)) {
+                    report.target(arm + ": heap per " + state + " connection at " + n + " sockets (KB)",
+                            heap.path(key).asDouble() / 1024, "(reported)", true);
+                    report.target(arm + ": resident memory per " + state + " connection at " + n + " sockets (KB)",
+                            resident.path(key).asDouble() / 1024, "(reported)", true);
+                }
+            }
+        }
+
+        /** What grew from {@code before} to {@code now}, divided by {@code connections}, under {@code key}. */
+        void since(Memory before, Memory now, String key, int connections) {
             heap.put(key, (now.heap() - before.heap()) / (double) connections);
             resident.put(key, (now.resident() - before.resident()) / (double) connections);
         }
     }
 
-    /** This process's used heap and resident set (Linux), after one GC. */
+    /** A process's used heap and resident set (Linux), after one GC. */
     private record Memory(long heap, long resident) {
+        /** This JVM's. */
         static Memory now() throws Exception {
             long heap = usedHeapAfterGc();
             for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
@@ -302,19 +313,109 @@ public final class FanoutScenario {
         }
     }
 
-    /** One fanout node on fresh topics, and a feeder writing its ordered topic (see {@link OrderedLoad}). */
-    private final class FanoutUnderTest implements AutoCloseable {
+    /** One side of the benchmark: a server, the feeder of its ordered topic, and the memory it uses. */
+    private interface Side {
+        String name();
+
+        String url();
+
+        OrderedFeeder feeder();
+
+        Memory memory() throws Exception;
+    }
+
+    private String prefix(String kind) {
+        return "bench-" + kind + "-" + (++prefixes) + "-" + Long.toHexString(System.nanoTime() & 0xffffff) + ".";
+    }
+
+    /** The bare server on its own copy of the ordered topic, and its feeder. */
+    private final class BareUnderTest implements Side, AutoCloseable {
+        final BareWsServer server;
+        private final OrderedFeeder feeder;
+
+        BareUnderTest(int users) throws Exception {
+            Topics topics = stack.topicsWithPrefix(prefix("bare"), settings.partitions());
+            server = new BareWsServer(stack.bootstrapServers(), topics.ordered(), new FrameTemplate(template));
+            feeder = new OrderedFeeder(stack, topics.ordered(), template, users, server::delivered);
+        }
+
+        @Override
+        public String name() {
+            return "bare Vert.x + consumer";
+        }
+
+        @Override
+        public String url() {
+            return server.url();
+        }
+
+        @Override
+        public OrderedFeeder feeder() {
+            return feeder;
+        }
+
+        @Override
+        public Memory memory() throws Exception {
+            return Memory.now();
+        }
+
+        @Override
+        public void close() throws Exception {
+            feeder.close();
+            server.close();
+        }
+    }
+
+    /** Node.js with kafkajs and ws ({@link NodeFanoutServer}) on its own copy of the ordered topic, and its feeder. */
+    private final class NodeJsUnderTest implements Side, AutoCloseable {
+        private final NodeFanoutServer server;
+        private final OrderedFeeder feeder;
+
+        NodeJsUnderTest(int users) throws Exception {
+            String prefix = prefix("nodejs");
+            Topics topics = stack.topicsWithPrefix(prefix, settings.partitions());
+            server = new NodeFanoutServer(stack.bootstrapServers(), topics.ordered(), prefix + "fanout",
+                    new FrameTemplate(template), progress);
+            feeder = new OrderedFeeder(stack, topics.ordered(), template, users, server::delivered);
+        }
+
+        @Override
+        public String name() {
+            return "Node.js (kafkajs + ws)";
+        }
+
+        @Override
+        public String url() {
+            return server.url();
+        }
+
+        @Override
+        public OrderedFeeder feeder() {
+            return feeder;
+        }
+
+        @Override
+        public Memory memory() throws Exception {
+            long[] memory = server.memory();
+            return new Memory(memory[0], memory[1]);
+        }
+
+        @Override
+        public void close() throws Exception {
+            feeder.close();
+            server.close();
+        }
+    }
+
+    /** One fanout node on fresh topics, and its feeder. */
+    private final class FanoutUnderTest implements Side, AutoCloseable {
         final FanoutNode node;
-        private final Topics topics;
-        private final KafkaProducer<byte[], byte[]> producer;
-        private final OrderedLoad load;
-        private final Counter delivered;
-        private Thread feeder;
+        private final OrderedFeeder feeder;
 
         /** A node and records for up to {@code users} users; {@code compression}: FANOUT_WS_COMPRESSION on. */
         FanoutUnderTest(int users, boolean compression) throws Exception {
-            String prefix = "bench-fo-" + (++prefixes) + "-" + Long.toHexString(System.nanoTime() & 0xffffff) + ".";
-            topics = stack.topicsWithPrefix(prefix, settings.partitions());
+            String prefix = prefix("fo");
+            Topics topics = stack.topicsWithPrefix(prefix, settings.partitions());
             Map<String, String> env = new HashMap<>();
             env.put("KAFKA_BOOTSTRAP_SERVERS", stack.bootstrapServers());
             env.put("SCHEMA_REGISTRY_URL", stack.registryUrl());
@@ -330,46 +431,33 @@ public final class FanoutScenario {
             env.put("FANOUT_WS_COMPRESSION", compression ? "on" : "off");
             node = FanoutNode.start(FanoutConfig.fromEnv(env));
             node.awaitPartitions(settings.partitions(), Duration.ofSeconds(60));
-            producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
-                    ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 5,
-                    ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4"), new ByteArraySerializer(),
-                    new ByteArraySerializer());
-            load = OrderedLoad.viaRegistry(template, "load-", users, topics.ordered(), stack.registryUrl());
-            delivered = node.meterRegistry().find("fanout.frames.delivered").counter();
+            Counter delivered = node.meterRegistry().find("fanout.frames.delivered").counter();
+            feeder = new OrderedFeeder(stack, topics.ordered(), template, users, () -> (long) delivered.count());
         }
 
-        /** Feeds {@code rate} records/s (0: as fast as the node delivers) spread over the first {@code users}. */
-        void feed(double rate, int users) throws InterruptedException {
-            stopFeeding();
-            feeder = new Thread(() -> {
-                Pacer pacer = new Pacer(rate);
-                long sent = 0;
-                double deliveredBefore = delivered.count();
-                while (!Thread.currentThread().isInterrupted()) {
-                    if (rate <= 0 && sent - (delivered.count() - deliveredBefore) > PipelineScenarios.MAX_IN_FLIGHT) {
-                        java.util.concurrent.locks.LockSupport.parkNanos(200_000);
-                        continue;
-                    }
-                    pacer.await();
-                    producer.send(load.record(sent, users));
-                    sent++;
-                }
-            }, "fanout-feeder");
-            feeder.start();
+        @Override
+        public String name() {
+            return "fanout node";
         }
 
-        void stopFeeding() throws InterruptedException {
-            if (feeder != null) {
-                feeder.interrupt();
-                feeder.join(5000);
-                feeder = null;
-            }
+        @Override
+        public String url() {
+            return node.webSocketUrl();
+        }
+
+        @Override
+        public OrderedFeeder feeder() {
+            return feeder;
+        }
+
+        @Override
+        public Memory memory() throws Exception {
+            return Memory.now();
         }
 
         @Override
         public void close() throws Exception {
-            stopFeeding();
-            producer.close(Duration.ofSeconds(10));
+            feeder.close();
             node.close();
         }
     }

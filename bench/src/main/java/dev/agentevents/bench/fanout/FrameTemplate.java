@@ -22,7 +22,18 @@ final class FrameTemplate {
                 "event", event) + "\"}";
     }
 
-    String frame(long position, long occurredAtMs) {
-        return "{\"type\":\"event\",\"pos\":\"0:" + position + "\",\"event\":" + beforeTime + occurredAtMs + afterTime;
+    /** The frame's JSON up to its {@code occurredAt} value, from {@code "event":} on (its start is the position). */
+    String beforeTime() {
+        return beforeTime;
+    }
+
+    /** The frame's JSON after its {@code occurredAt} value, to its end. */
+    String afterTime() {
+        return afterTime;
+    }
+
+    String frame(int partition, long offset, long occurredAtMs) {
+        return "{\"type\":\"event\",\"pos\":\"" + partition + ":" + offset + "\",\"event\":" + beforeTime
+                + occurredAtMs + afterTime;
     }
 }
