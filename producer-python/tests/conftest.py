@@ -39,7 +39,7 @@ def stack():
         pytest.exit(f"{jar} is missing: build it first (mvn -B -DskipTests package)", returncode=2)
     ports = [_free_port() for _ in range(5)]
     data = tempfile.mkdtemp(prefix="agent-events-python-")
-    command = ["java", "-jar", str(jar), "--no-simulator", "--data-dir", data, "--port", str(ports[0]),
+    command = ["java", "-jar", str(jar), "--no-simulator", "--no-warm-up", "--data-dir", data, "--port", str(ports[0]),
                "--second-port", str(ports[1]), "--kafka-port", str(ports[2]), "--registry-port", str(ports[3]),
                "--router-port", str(ports[4])]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -82,7 +82,7 @@ public final class BenchMain implements Callable<Integer> {
                 case "throughput" -> scenarios(stack, 15, 3).throughput(StreamsConfig.EXACTLY_ONCE_V2,
                         Duration.ofMillis(50));
                 case "latency" -> scenarios(stack, 2.5, 0.5).latency(smoke ? List.of(1000) : rates,
-                        smoke ? List.of("eos:50") : configs);
+                        smoke ? List.of("eos:50") : configs, smoke ? 2 : 10);
                 case "fanout" -> new FanoutScenario(stack, new PipelineScenarios.Settings(smoke ? 1 : rounds,
                         smoke ? 2 : seconds == null ? 2 : seconds, smoke ? 1 : 1, 0, 12, 1), System.err)
                         .run(smoke ? List.of(200) : connections, smoke ? 2000 : 20_000);

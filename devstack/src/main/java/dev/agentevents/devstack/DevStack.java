@@ -25,14 +25,15 @@ import java.util.function.Consumer;
 
 /**
  * The whole pipeline in one JVM: the embedded broker and registry, the topics, one router, fanout nodes (demo page
- * and {@code /dev/token} on) and, unless switched off, the agent simulator playing runs for the demo users.
+ * and {@code /dev/token} on), a {@link WarmUp} before it counts as started, and, unless switched off, the agent
+ * simulator playing runs for the demo users.
  * Stops in reverse order.
  */
 public final class DevStack implements AutoCloseable {
 
     /** How to shape the stack; ports 0 mean free ones. */
     public record Options(Path dataDir, int kafkaPort, int registryPort, List<Integer> fanoutPorts, int routerPort,
-                          boolean simulator, List<String> users, double rate) {
+                          boolean warmUp, boolean simulator, List<String> users, double rate) {
     }
 
     private final EmbeddedStack stack;
@@ -93,12 +94,16 @@ public final class DevStack implements AutoCloseable {
             }
             awaitPartitionsCovered(nodes);
 
-            EventPublisher publisher = null;
+            EventPublisher publisher = EventPublisher.create(PublisherConfig.fromEnv(shared));
+            started.add(publisher);
+            if (options.warmUp()) {
+                progress.accept("warming up: " + WarmUp.DURATION.toSeconds() + " s of simulated runs through the "
+                        + "pipeline");
+                WarmUp.run(publisher, nodes);
+            }
             AgentSimulator simulator = null;
             if (options.simulator()) {
                 progress.accept("starting the agent simulator for " + options.users());
-                publisher = EventPublisher.create(PublisherConfig.fromEnv(shared));
-                started.add(publisher);
                 simulator = new AgentSimulator(publisher, new AgentSimulator.Settings(options.users(), options.rate(),
                         0.1, 1, 0, System.nanoTime()), new AgentSimulator.Listener() { }).start();
             }

@@ -25,6 +25,10 @@ public final class DevStackMain implements Callable<Integer> {
     @Option(names = "--no-simulator", description = "do not play simulated agent runs")
     boolean noSimulator;
 
+    @Option(names = "--no-warm-up", description = "say READY without first playing simulated runs through the pipeline "
+            + "(faster start, slow first seconds; the warm-up's runs are not written to the topics)")
+    boolean noWarmUp;
+
     @Option(names = "--users", description = "demo users: alice, bob, carol, then user-4 ... (default: ${DEFAULT-VALUE})")
     int users = 3;
 
@@ -62,9 +66,12 @@ public final class DevStackMain implements Callable<Integer> {
     public Integer call() throws Exception {
         long t0 = System.nanoTime();
         int[] step = {0};
+        List<Integer> ports = List.of(port, secondPort);
+        // Kafka and the registry, the router, each fanout node, the hand-out of partitions, the warm-up, the simulator
+        int steps = 3 + ports.size() + (noWarmUp ? 0 : 1) + (noSimulator ? 0 : 1);
         DevStack stack = DevStack.start(new DevStack.Options(dataDir, kafkaPort, registryPort,
-                List.of(port, secondPort), routerPort, !noSimulator, demoUsers(users), rate),
-                message -> System.err.printf("[%d/6 %4.1fs] %s ...%n", ++step[0],
+                ports, routerPort, !noWarmUp, !noSimulator, demoUsers(users), rate),
+                message -> System.err.printf("[%d/%d %4.1fs] %s ...%n", ++step[0], steps,
                         (System.nanoTime() - t0) / 1e9, message));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -67,7 +67,8 @@ class DevStackIT {
         try {
             String ready = readyLine(process);
             assertThat(ready).isEqualTo("READY http://127.0.0.1:" + port + "/ http://127.0.0.1:" + second + "/");
-            assertThat(Files.readString(dir.resolve("stderr.log"))).contains("[1/6").contains("[6/6");
+            assertThat(Files.readString(dir.resolve("stderr.log"))).contains("[1/7").contains("[6/7 ")
+                    .contains("warming up").contains("[7/7");
 
             HttpClient http = HttpClient.newHttpClient();
             String token = JSON.readTree(http.send(HttpRequest.newBuilder(URI.create(

@@ -1,7 +1,7 @@
 package dev.agentevents.bench.pipeline;
 
 import dev.agentevents.bench.Meter;
-
+import dev.agentevents.devstack.WarmUp;
 import dev.agentevents.embedded.EmbeddedKafka;
 import dev.agentevents.embedded.EmbeddedStack;
 import dev.agentevents.fanout.FanoutConfig;
@@ -68,6 +68,11 @@ public final class PipelineUnderTest implements AutoCloseable {
         clients = new SocketClients(1);
         clients.connect(node.webSocketUrl(), users, user -> node.issueToken(user, Duration.ofHours(1)), meter);
         publisher = EventPublisher.create(PublisherConfig.fromEnv(env));
+    }
+
+    /** What the devstack does before it says READY: simulated runs of users of its own through every stage. */
+    public void warmUp() throws Exception {
+        WarmUp.run(publisher, List.of(node));
     }
 
     /**
