@@ -23,10 +23,10 @@ import org.slf4j.LoggerFactory;
  * 1,000 events/s was 3.8 s (the latency benchmark's cold-start series); a second pipeline started in the same
  * JVM — same work, new topics and groups, code already compiled — stayed near its warm figures.
  *
- * <p>Plays runs for users {@code warm-up-<n>} (two on partitions of each node) at {@link #RATE} events/s for
- * {@link #DURATION}, with one WebSocket client per user on its node, lets the runs in progress end, and returns
- * once every acknowledged event has reached its client (or after {@link #TIMEOUT}, saying so). The warm-up users'
- * runs stay in the topics like any other user's.
+ * <p>Plays runs for users {@code warm-up-<n>} ({@link #USERS_PER_NODE} on partitions of each node) at {@link #RATE}
+ * events/s for {@link #DURATION}, with one WebSocket client per user on its node, lets the runs in progress end, and
+ * returns once every acknowledged event has reached its client (or after {@link #TIMEOUT}, saying so). The warm-up
+ * users' runs stay in the topics like any other user's.
  */
 public final class WarmUp {
 
