@@ -4,6 +4,7 @@ import dev.agentevents.bench.fanout.FanoutScenario;
 import dev.agentevents.bench.faults.FaultReport;
 import dev.agentevents.bench.faults.FaultRun;
 import dev.agentevents.bench.pipeline.PipelineScenarios;
+import dev.agentevents.bench.pipeline.RouterScenario;
 import dev.agentevents.bench.scale.ScaleScenario;
 
 import dev.agentevents.embedded.EmbeddedStack;
@@ -18,15 +19,15 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code java -jar bench/target/agent-events-bench.jar <scenario>}: throughput, latency, fanout or scale; each runs
- * the baseline and the pipeline in the same invocation, alternating, and writes
+ * {@code java -jar bench/target/agent-events-bench.jar <scenario>}: throughput, latency, router, fanout or scale;
+ * each runs the baseline and the pipeline in the same invocation, alternating, and writes
  * {@code bench-results/<scenario>-<time>.json}, {@code .md} and {@code .html} (charts).
  */
 @Command(name = "agent-events-bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Benchmarks the pipeline against bare Kafka and bare Vert.x, side by side.")
 public final class BenchMain implements Callable<Integer> {
 
-    @Parameters(index = "0", description = "throughput, latency, fanout, scale, or faults")
+    @Parameters(index = "0", description = "throughput, latency, router, fanout, scale, or faults")
     String scenario;
 
     @Option(names = "--rounds", description = "rounds per side (default: ${DEFAULT-VALUE})")
@@ -86,11 +87,14 @@ public final class BenchMain implements Callable<Integer> {
                 case "fanout" -> new FanoutScenario(stack, new PipelineScenarios.Settings(smoke ? 1 : rounds,
                         smoke ? 2 : seconds == null ? 2 : seconds, smoke ? 1 : 1, 0, 12, 1), System.err)
                         .run(smoke ? List.of(200) : connections, smoke ? 2000 : 20_000);
+                case "router" -> new RouterScenario(stack, new PipelineScenarios.Settings(smoke ? 1 : rounds, 0, 0,
+                        smoke ? 10 : users, 12, streamThreads), System.err).run(smoke ? 3000 : 200_000);
                 case "scale" -> new ScaleScenario(new PipelineScenarios.Settings(smoke ? 1 : rounds,
                         smoke ? 2 : seconds == null ? 3 : seconds, smoke ? 1 : 2, smoke ? 10 : users, 12, 1),
                         smoke ? 100 : 2000, smoke ? 1 : ScaleScenario.MAX_WARMUP_SECONDS, System.err).run();
                 default -> throw new CommandLine.ParameterException(new CommandLine(this),
-                        "unknown scenario '" + scenario + "': use throughput, latency, fanout or scale");
+                        "unknown scenario '" + scenario + "': use throughput, latency, router, fanout, scale or "
+                                + "faults");
             };
             String markdown = report.write(out);
             System.out.println(markdown);

@@ -22,7 +22,7 @@ import picocli.CommandLine;
 class BenchSmokeIT {
 
     @ParameterizedTest
-    @ValueSource(strings = {"throughput", "latency", "fanout", "scale"})
+    @ValueSource(strings = {"throughput", "latency", "router", "fanout", "scale"})
     void shouldProduceNonZeroResultsAndEveryFile(String scenario) throws Exception {
         Path out = Path.of("target", "bench-smoke", scenario);
 

@@ -53,21 +53,8 @@ final class BareStreamsHop implements AutoCloseable {
             admin.createTopics(List.of(new NewTopic(in, partitions, (short) 1), new NewTopic(out, partitions, (short) 1)))
                     .all().get(30, TimeUnit.SECONDS);
         }
-        StreamsBuilder builder = new StreamsBuilder();
-        builder.stream(in, Consumed.with(Serdes.ByteArray(), Serdes.ByteArray())).mapValues(v -> v)
-                .to(out, Produced.with(Serdes.ByteArray(), Serdes.ByteArray()));
-        Properties props = new Properties();
-        props.put(StreamsConfig.APPLICATION_ID_CONFIG, prefix + "bare-hop");
-        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
-        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
-        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commit.toMillis());
-        props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);
         stateDir = Files.createTempDirectory("bench-bare");
-        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
-        props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
-        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
-        streams = new KafkaStreams(builder.build(), props);
+        streams = streams(stack, prefix + "bare-hop", in, out, guarantee, commit, threads, stateDir);
         streams.start();
         producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
                 ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
@@ -88,6 +75,28 @@ final class BareStreamsHop implements AutoCloseable {
             consumer.close(Duration.ofSeconds(5));
         }, "bare-hop-reader");
         reader.start();
+    }
+
+    /**
+     * The bare hop's Kafka Streams app: {@code in} → identity → {@code out}, with the router's guarantee, commit
+     * interval, threads, producer linger and compression and offset reset; not started.
+     */
+    static KafkaStreams streams(EmbeddedStack stack, String applicationId, String in, String out, String guarantee,
+                                Duration commit, int threads, Path stateDir) {
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.stream(in, Consumed.with(Serdes.ByteArray(), Serdes.ByteArray())).mapValues(v -> v)
+                .to(out, Produced.with(Serdes.ByteArray(), Serdes.ByteArray()));
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
+        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commit.toMillis());
+        props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);
+        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
+        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+        return new KafkaStreams(builder.build(), props);
     }
 
     void awaitRunning() throws InterruptedException {

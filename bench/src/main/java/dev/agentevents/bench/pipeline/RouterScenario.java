@@ -1,0 +1,213 @@
+package dev.agentevents.bench.pipeline;
+
+import dev.agentevents.bench.BenchReport;
+import dev.agentevents.bench.Meter;
+import dev.agentevents.bench.Series;
+import dev.agentevents.embedded.EmbeddedKafka;
+import dev.agentevents.embedded.EmbeddedStack;
+import dev.agentevents.producer.AgentSimulator;
+import dev.agentevents.router.RouterApp;
+import dev.agentevents.router.RouterConfig;
+import dev.agentevents.schemas.Topics;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.HdrHistogram.Histogram;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+
+/**
+ * The {@code router} scenario: the router draining a pre-filled input topic against the bare exactly-once Streams
+ * hop ({@link BareStreamsHop#streams}) draining the same topic — same partitions, commit interval, producer linger
+ * and compression, the same realistic events (the simulator's runs, each event once, in order) — one after the other
+ * in each round, each with a fresh application id. Measures events/s from the first output record to the last that
+ * a {@code read_committed} consumer sees (the same consumer for both), and CPU time per event of the app's own
+ * threads (its stream threads and their clients' I/O threads: every live thread whose name holds the application id).
+ */
+public final class RouterScenario {
+
+    private static final String GUARANTEE = StreamsConfig.EXACTLY_ONCE_V2;
+    private static final Duration COMMIT = Duration.ofMillis(50);
+
+    private final EmbeddedStack stack;
+    private final PipelineScenarios.Settings settings;
+    private final PrintStream progress;
+    private int prefixes;
+
+    public RouterScenario(EmbeddedStack stack, PipelineScenarios.Settings settings, PrintStream progress) {
+        this.stack = stack;
+        this.settings = settings;
+        this.progress = progress;
+    }
+
+    /** Pre-fills one input topic with about {@code events} events; each side drains it once per round. */
+    public BenchReport run(int events) throws Exception {
+        BenchReport report = new BenchReport("router");
+        String prefix = "bench-router-" + Long.toHexString(System.nanoTime() & 0xffffff) + ".";
+        Topics topics = stack.topicsWithPrefix(prefix, settings.partitions());
+        List<String> users = AgentSimulator.Settings.users("router-user-", settings.users());
+        progress.printf("pre-filling %s with about %,d events of %d users ...%n", topics.events(), events,
+                users.size());
+        // the simulator's runs have about 15 events each
+        EventPool pool = EventPool.of(users, Math.max(1, events / 15), stack.registryUrl(), topics.events());
+        fill(topics.events(), pool);
+        int total = pool.size();
+        progress.printf("  %,d events, %.0f bytes on average%n", total, pool.averageValueBytes());
+        Series bare = report.series("bare Streams hop draining " + total + " events");
+        Series router = report.series("router draining " + total + " events");
+        double bareCpu = 0;
+        double routerCpu = 0;
+        for (int round = 1; round <= settings.rounds(); round++) {
+            progress.printf("round %d/%d: bare hop ...%n", round, settings.rounds());
+            Drain b = drainBare(prefix, topics.events(), total);
+            bare.add(b.sample());
+            bareCpu += b.cpuNanosPerEvent() / settings.rounds();
+            progress.printf("round %d/%d: router ...%n", round, settings.rounds());
+            Drain r = drainRouter(prefix, total);
+            router.add(r.sample());
+            routerCpu += r.cpuNanosPerEvent() / settings.rounds();
+            progress.printf("  bare %s events/s (%.1f µs CPU per event), router %s events/s (%.1f µs), router wrote "
+                    + "%,d of %,d%n", BenchReport.fmt(b.sample().perSecondRate()), b.cpuNanosPerEvent() / 1000,
+                    BenchReport.fmt(r.sample().perSecondRate()), r.cpuNanosPerEvent() / 1000, r.records(), total);
+        }
+        double ratio = router.rate() / bare.rate();
+        report.target("router events/s ÷ bare Streams hop, draining the same topic", ratio, "≥ 0.5", ratio >= 0.5);
+        report.target("bare hop CPU per event (µs, mean of rounds)", bareCpu / 1000, "(reported)", true);
+        report.target("router CPU per event (µs, mean of rounds)", routerCpu / 1000, "(reported)", true);
+        report.extra().put("ratio", ratio);
+        report.note("Both drain the same pre-filled topic (" + settings.partitions() + " partitions) with "
+                + "exactly_once_v2, commit 50 ms, " + settings.streamThreads() + " stream thread(s), producer linger "
+                + "5 ms and lz4; the bare hop copies each record, the router validates, dedupes, orders and chains it "
+                + "and keeps run state. Rates run from the first output record to the last (the start and first "
+                + "rebalance left out); CPU counts the app's own threads only (not the broker's, in the same JVM).");
+        return report;
+    }
+
+    private void fill(String topic, EventPool pool) {
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4", ProducerConfig.LINGER_MS_CONFIG, 5),
+                new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (int i = 0; i < pool.size(); i++) {
+                EventPool.Entry entry = pool.next();
+                producer.send(new ProducerRecord<>(topic, entry.key(), entry.value()));
+            }
+            producer.flush();
+        }
+    }
+
+    /** One drain: its rate as a sample, the records the output got, CPU of the app's threads per input event. */
+    private record Drain(Meter.Sample sample, long records, double cpuNanosPerEvent) {
+    }
+
+    private Drain drainBare(String prefix, String in, int total) throws Exception {
+        String id = prefix + "bare-" + (++prefixes);
+        String out = id + "-out";
+        try (Admin admin = stack.kafka().admin()) {
+            admin.createTopics(List.of(new NewTopic(out, settings.partitions(), (short) 1))).all().get();
+        }
+        Path state = Files.createTempDirectory("bench-router-bare");
+        KafkaStreams streams = BareStreamsHop.streams(stack, id, in, out, GUARANTEE, COMMIT, settings.streamThreads(),
+                state);
+        try {
+            return drain(out, total, id, streams::start);
+        } finally {
+            streams.close(CloseOptions.timeout(Duration.ofSeconds(20))
+                    .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
+            EmbeddedKafka.deleteRecursively(state);
+        }
+    }
+
+    private Drain drainRouter(String prefix, int total) throws Exception {
+        String id = prefix + "router-" + (++prefixes);
+        Map<String, String> env = new HashMap<>();
+        env.put("KAFKA_BOOTSTRAP_SERVERS", stack.bootstrapServers());
+        env.put("SCHEMA_REGISTRY_URL", stack.registryUrl());
+        env.put("AGENT_EVENTS_TOPIC_PREFIX", prefix);
+        env.put("ROUTER_APPLICATION_ID", id);
+        env.put("ROUTER_PROCESSING_GUARANTEE", GUARANTEE);
+        env.put("ROUTER_COMMIT_INTERVAL_MS", Long.toString(COMMIT.toMillis()));
+        env.put("ROUTER_THREADS", Integer.toString(settings.streamThreads()));
+        Path state = Files.createTempDirectory("bench-router");
+        env.put("ROUTER_STATE_DIR", state.toString());
+        env.put("ROUTER_HTTP_PORT", "0");
+        RouterApp[] router = new RouterApp[1];
+        // each round's router writes the same ordered topic; its records are counted from where it stood
+        try {
+            return drain(new Topics(prefix).ordered(), total, id,
+                    () -> router[0] = RouterApp.start(RouterConfig.fromEnv(env)));
+        } finally {
+            if (router[0] != null) {
+                router[0].close(Duration.ofSeconds(20));
+            }
+            EmbeddedKafka.deleteRecursively(state);
+        }
+    }
+
+    /**
+     * Starts an app with {@code start} and counts what it writes to {@code out} (from the topic's end now) until
+     * {@code total} records arrived or nothing more arrived for 5 s; the rate runs from the first record to the last,
+     * so the app's start and first rebalance are not in it.
+     */
+    private Drain drain(String out, int total, String threadsOf, Runnable start) throws Exception {
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 20,
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000), new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(out).stream()
+                    .map(p -> new TopicPartition(out, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToEnd(partitions);
+            partitions.forEach(consumer::position);
+            long startNanos = System.nanoTime();
+            start.run();
+            long records = 0;
+            long firstArrival = 0;
+            long lastArrival = startNanos;
+            while (records < total && System.nanoTime() - lastArrival < (records == 0 ? 60 : 5) * 1_000_000_000L) {
+                int got = consumer.poll(Duration.ofMillis(100)).count();
+                if (got > 0) {
+                    records += got;
+                    lastArrival = System.nanoTime();
+                    firstArrival = firstArrival == 0 ? lastArrival : firstArrival;
+                }
+            }
+            double cpu = cpuNanos(threadsOf);
+            double seconds = (lastArrival - firstArrival) / 1e9;
+            return new Drain(new Meter.Sample(records, seconds, new Histogram(3), List.of()), records,
+                    cpu / Math.max(1, records));
+        }
+    }
+
+    /** CPU time so far of the live threads whose name holds {@code name}. */
+    private static double cpuNanos(String name) {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        double total = 0;
+        for (ThreadInfo info : threads.dumpAllThreads(false, false)) {
+            if (info.getThreadName().contains(name)) {
+                long cpu = threads.getThreadCpuTime(info.getThreadId());
+                total += Math.max(0, cpu);
+            }
+        }
+        return total;
+    }
+}
