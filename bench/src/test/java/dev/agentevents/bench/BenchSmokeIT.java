@@ -40,6 +40,11 @@ class BenchSmokeIT {
         for (JsonNode series : results.path("series")) {
             assertThat(series.path("median").path("eventsPerSecond").asDouble()).as(series.path("name").asText())
                     .isPositive();
+            if (scenario.equals("router")) {
+                // drains measure rates, not latency
+                assertThat(series.path("median").path("p99Ms").asText()).isEqualTo("NaN");
+                continue;
+            }
             // whole milliseconds: a bare server on loopback may deliver every frame within the same one (0 ms)
             assertThat(series.path("median").path("p99Ms").asDouble()).as(series.path("name").asText())
                     .isNotNegative().isLessThan(60_000);
