@@ -74,7 +74,7 @@ public final class FanoutScenario {
         // cost a minute in all
         try (BareUnderTest bare = new BareUnderTest(users); NodeJsUnderTest nodeJs = new NodeJsUnderTest(users);
              FanoutUnderTest fanout = new FanoutUnderTest(users, false)) {
-            run(report, memory, List.of(bare, nodeJs, fanout), connections, fixedRate);
+            run(report, memory, bare, nodeJs, fanout, connections, fixedRate);
         }
         int deflateAt = connections.stream().filter(n -> n >= 10_000 && n < 15_000).findFirst().orElse(users);
         deflate(report, memory, deflateAt);
@@ -90,8 +90,9 @@ public final class FanoutScenario {
         return report;
     }
 
-    private void run(BenchReport report, PerConnection memory, List<Side> sides, List<Integer> connections,
-                     double fixedRate) throws Exception {
+    private void run(BenchReport report, PerConnection memory, Side bare, Side nodeJs, Side fanout,
+                     List<Integer> connections, double fixedRate) throws Exception {
+        List<Side> sides = List.of(bare, nodeJs, fanout);
         for (int n : connections) {
             Map<Side, Series> full = new HashMap<>();
             Map<Side, Series> fixed = new HashMap<>();
@@ -105,9 +106,6 @@ public final class FanoutScenario {
                     measure(side, n, round == 1, memory, full.get(side), fixed.get(side), fixedRate);
                 }
             }
-            Side bare = sides.get(0);
-            Side nodeJs = sides.get(1);
-            Side fanout = sides.get(2);
             progress.printf("  %,d sockets, frames/s: bare %s, Node.js %s, fanout %s; p99 at %,.0f/s: bare %s ms, "
                     + "Node.js %s ms, fanout %s ms%n", n, BenchReport.fmt(full.get(bare).rate()),
                     BenchReport.fmt(full.get(nodeJs).rate()), BenchReport.fmt(full.get(fanout).rate()), fixedRate,
