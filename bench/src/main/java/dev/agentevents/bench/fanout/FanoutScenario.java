@@ -72,8 +72,7 @@ public final class FanoutScenario {
         int users = connections.stream().mapToInt(Integer::intValue).max().orElse(1);
         // one node and one bare server for the whole scenario: starting one per round (topics, group, partitions)
         // cost a minute in all
-        try (BareUnderTest bare = new BareUnderTest(users); NodeJsUnderTest nodeJs = new NodeJsUnderTest(users);
-             FanoutUnderTest fanout = new FanoutUnderTest(users, false)) {
+        try (Side bare = bare(users); Side nodeJs = nodeJs(users); Side fanout = fanout(users, false)) {
             run(report, memory, bare, nodeJs, fanout, connections, fixedRate);
         }
         int deflateAt = connections.stream().filter(n -> n >= 10_000 && n < 15_000).findFirst().orElse(users);
@@ -81,10 +80,10 @@ public final class FanoutScenario {
         report.note("All three sides are fed the same records (the same events, encoded once, occurredAt stamped "
                 + "at send) by the same producer settings into their own copy of the ordered topic (same partitions), "
                 + "and read them with the same fetch settings. The bare side is Vert.x and a plain consumer routing "
-                + "each record by key to its user's sockets with a pre-rendered frame of the same size (no Avro, no token "
-                + "check, no queues, resume or limits); the Node.js side does the same with kafkajs and ws in one "
-                + "process; the node decodes each record to its frame. Clients run in a child JVM on the same 2 cores "
-                + "(a process may hold 20,000 file descriptors); each socket belongs to its own user; latency is from "
+                + "each record by key to its user's sockets with a pre-rendered frame of the same size (no Avro, no "
+                + "token check, no queues, resume or limits); the Node.js side does the same with kafkajs and ws in "
+                + "one process; the node decodes each record to its frame. Clients run in a child JVM on the same 2 "
+                + "cores (a process may hold 20,000 file descriptors); each socket belongs to its own user; latency is from "
                 + "occurredAt to the client's parse, on the same host clock. The broker, the feeders, the bare server "
                 + "and the node share one JVM.");
         return report;
@@ -156,20 +155,21 @@ public final class FanoutScenario {
     private void deflate(BenchReport report, PerConnection memory, int n) throws Exception {
         Series full = report.series("fanout node, deflate negotiated, " + n + " sockets, full speed");
         progress.printf("%,d sockets: fanout node with permessage-deflate negotiated ...%n", n);
-        try (FanoutUnderTest fanout = new FanoutUnderTest(n, true)) {
-            Memory before = Memory.now();
-            try (LoadClient client = LoadClient.start(fanout.node.webSocketUrl(), n, null, SECRET, true)) {
+        try (Side fanout = fanout(n, true)) {
+            Memory before = fanout.memory();
+            try (LoadClient client = LoadClient.start(fanout.url(), n, null, SECRET, true)) {
                 if (client.deflated != client.connected) {
                     throw new IllegalStateException("deflate negotiated on " + client.deflated + " of "
                             + client.connected + " sockets");
                 }
-                memory.since(before, Memory.now(), "fanout node, deflate negotiated idle, " + n, client.connected);
+                memory.since(before, fanout.memory(), "fanout node, deflate negotiated idle, " + n,
+                        client.connected);
                 for (int round = 1; round <= settings.rounds(); round++) {
                     fanout.feeder().feed(0, n);
                     full.add(client.measure(settings.warmupSeconds(), settings.seconds()));
                     fanout.feeder().stopFeeding();
                 }
-                memory.since(before, Memory.now(), "fanout node, deflate negotiated active, " + n,
+                memory.since(before, fanout.memory(), "fanout node, deflate negotiated active, " + n,
                         client.connected);
             }
         }
@@ -311,15 +311,24 @@ public final class FanoutScenario {
         }
     }
 
-    /** One side of the benchmark: a server, the feeder of its ordered topic, and the memory it uses. */
-    private interface Side {
-        String name();
+    /** One side of the benchmark: a server, the feeder of its ordered topic, and how to read the memory it uses. */
+    private record Side(String name, String url, OrderedFeeder feeder, MemoryProbe probe, AutoCloseable server)
+            implements AutoCloseable {
 
-        String url();
+        Memory memory() throws Exception {
+            return probe.now();
+        }
 
-        OrderedFeeder feeder();
+        @Override
+        public void close() throws Exception {
+            feeder.close();
+            server.close();
+        }
+    }
 
-        Memory memory() throws Exception;
+    /** The memory a side's server uses now. */
+    private interface MemoryProbe {
+        Memory now() throws Exception;
     }
 
     private String prefix(String kind) {
@@ -327,136 +336,47 @@ public final class FanoutScenario {
     }
 
     /** The bare server on its own copy of the ordered topic, and its feeder. */
-    private final class BareUnderTest implements Side, AutoCloseable {
-        final BareWsServer server;
-        private final OrderedFeeder feeder;
-
-        BareUnderTest(int users) throws Exception {
-            Topics topics = stack.topicsWithPrefix(prefix("bare"), settings.partitions());
-            server = new BareWsServer(stack.bootstrapServers(), topics.ordered(), new FrameTemplate(template));
-            feeder = new OrderedFeeder(stack, topics.ordered(), template, users, server::delivered);
-        }
-
-        @Override
-        public String name() {
-            return "bare Vert.x + consumer";
-        }
-
-        @Override
-        public String url() {
-            return server.url();
-        }
-
-        @Override
-        public OrderedFeeder feeder() {
-            return feeder;
-        }
-
-        @Override
-        public Memory memory() throws Exception {
-            return Memory.now();
-        }
-
-        @Override
-        public void close() throws Exception {
-            feeder.close();
-            server.close();
-        }
+    private Side bare(int users) throws Exception {
+        Topics topics = stack.topicsWithPrefix(prefix("bare"), settings.partitions());
+        BareWsServer server = new BareWsServer(stack.bootstrapServers(), topics.ordered(), new FrameTemplate(template));
+        return new Side("bare Vert.x + consumer", server.url(), new OrderedFeeder(stack, topics.ordered(), template,
+                users, server::delivered), Memory::now, server);
     }
 
     /** Node.js with kafkajs and ws ({@link NodeFanoutServer}) on its own copy of the ordered topic, and its feeder. */
-    private final class NodeJsUnderTest implements Side, AutoCloseable {
-        private final NodeFanoutServer server;
-        private final OrderedFeeder feeder;
-
-        NodeJsUnderTest(int users) throws Exception {
-            String prefix = prefix("nodejs");
-            Topics topics = stack.topicsWithPrefix(prefix, settings.partitions());
-            server = new NodeFanoutServer(stack.bootstrapServers(), topics.ordered(), prefix + "fanout",
-                    new FrameTemplate(template), progress);
-            feeder = new OrderedFeeder(stack, topics.ordered(), template, users, server::delivered);
-        }
-
-        @Override
-        public String name() {
-            return "Node.js (kafkajs + ws)";
-        }
-
-        @Override
-        public String url() {
-            return server.url();
-        }
-
-        @Override
-        public OrderedFeeder feeder() {
-            return feeder;
-        }
-
-        @Override
-        public Memory memory() throws Exception {
-            long[] memory = server.memory();
-            return new Memory(memory[0], memory[1]);
-        }
-
-        @Override
-        public void close() throws Exception {
-            feeder.close();
-            server.close();
-        }
+    private Side nodeJs(int users) throws Exception {
+        String prefix = prefix("nodejs");
+        Topics topics = stack.topicsWithPrefix(prefix, settings.partitions());
+        NodeFanoutServer server = new NodeFanoutServer(stack.bootstrapServers(), topics.ordered(), prefix + "fanout",
+                new FrameTemplate(template), progress);
+        return new Side("Node.js (kafkajs + ws)", server.url(), new OrderedFeeder(stack, topics.ordered(), template,
+                users, server::delivered), () -> {
+                    long[] memory = server.memory();
+                    return new Memory(memory[0], memory[1]);
+                }, server);
     }
 
-    /** One fanout node on fresh topics, and its feeder. */
-    private final class FanoutUnderTest implements Side, AutoCloseable {
-        final FanoutNode node;
-        private final OrderedFeeder feeder;
-
-        /** A node and records for up to {@code users} users; {@code compression}: FANOUT_WS_COMPRESSION on. */
-        FanoutUnderTest(int users, boolean compression) throws Exception {
-            String prefix = prefix("fo");
-            Topics topics = stack.topicsWithPrefix(prefix, settings.partitions());
-            Map<String, String> env = new HashMap<>();
-            env.put("KAFKA_BOOTSTRAP_SERVERS", stack.bootstrapServers());
-            env.put("SCHEMA_REGISTRY_URL", stack.registryUrl());
-            env.put("AGENT_EVENTS_TOPIC_PREFIX", prefix);
-            env.put("FANOUT_HOST", "127.0.0.1");
-            env.put("FANOUT_PORT", "0");
-            env.put("FANOUT_GROUP_ID", prefix + "fanout");
-            env.put("FANOUT_JWT_HS256_SECRET", SECRET);
-            env.put("FANOUT_PRELOAD_EVENTS", "0");
-            env.put("FANOUT_MAX_CONNECTIONS_PER_USER", "4");
-            // all the load's sockets come from 127.0.0.1; the node-wide cap (default 20000) still applies
-            env.put("FANOUT_MAX_CONNECTIONS_PER_ADDRESS", "20000");
-            env.put("FANOUT_WS_COMPRESSION", compression ? "on" : "off");
-            node = FanoutNode.start(FanoutConfig.fromEnv(env));
-            node.awaitPartitions(settings.partitions(), Duration.ofSeconds(60));
-            Counter delivered = node.meterRegistry().find("fanout.frames.delivered").counter();
-            feeder = new OrderedFeeder(stack, topics.ordered(), template, users, () -> (long) delivered.count());
-        }
-
-        @Override
-        public String name() {
-            return "fanout node";
-        }
-
-        @Override
-        public String url() {
-            return node.webSocketUrl();
-        }
-
-        @Override
-        public OrderedFeeder feeder() {
-            return feeder;
-        }
-
-        @Override
-        public Memory memory() throws Exception {
-            return Memory.now();
-        }
-
-        @Override
-        public void close() throws Exception {
-            feeder.close();
-            node.close();
-        }
+    /** One fanout node on fresh topics and its feeder, for up to {@code users}; {@code compression}: deflate on. */
+    private Side fanout(int users, boolean compression) throws Exception {
+        String prefix = prefix("fo");
+        Topics topics = stack.topicsWithPrefix(prefix, settings.partitions());
+        Map<String, String> env = new HashMap<>();
+        env.put("KAFKA_BOOTSTRAP_SERVERS", stack.bootstrapServers());
+        env.put("SCHEMA_REGISTRY_URL", stack.registryUrl());
+        env.put("AGENT_EVENTS_TOPIC_PREFIX", prefix);
+        env.put("FANOUT_HOST", "127.0.0.1");
+        env.put("FANOUT_PORT", "0");
+        env.put("FANOUT_GROUP_ID", prefix + "fanout");
+        env.put("FANOUT_JWT_HS256_SECRET", SECRET);
+        env.put("FANOUT_PRELOAD_EVENTS", "0");
+        env.put("FANOUT_MAX_CONNECTIONS_PER_USER", "4");
+        // all the load's sockets come from 127.0.0.1; the node-wide cap (default 20000) still applies
+        env.put("FANOUT_MAX_CONNECTIONS_PER_ADDRESS", "20000");
+        env.put("FANOUT_WS_COMPRESSION", compression ? "on" : "off");
+        FanoutNode node = FanoutNode.start(FanoutConfig.fromEnv(env));
+        node.awaitPartitions(settings.partitions(), Duration.ofSeconds(60));
+        Counter delivered = node.meterRegistry().find("fanout.frames.delivered").counter();
+        return new Side("fanout node", node.webSocketUrl(), new OrderedFeeder(stack, topics.ordered(), template,
+                users, () -> (long) delivered.count()), Memory::now, node);
     }
 }
