@@ -77,15 +77,15 @@ public final class FanoutScenario {
         }
         int deflateAt = connections.stream().filter(n -> n >= 10_000 && n < 15_000).findFirst().orElse(users);
         deflate(report, memory, deflateAt);
-        report.note("All three sides are fed the same records (the same events, encoded once, occurredAt stamped "
-                + "at send) by the same producer settings into their own copy of the ordered topic (same partitions), "
+        report.note("All three sides are fed the same records (the same events, encoded once, occurredAt stamped at "
+                + "send) by the same producer settings into their own copy of the ordered topic (same partitions), "
                 + "and read them with the same fetch settings. The bare side is Vert.x and a plain consumer routing "
                 + "each record by key to its user's sockets with a pre-rendered frame of the same size (no Avro, no "
                 + "token check, no queues, resume or limits); the Node.js side does the same with kafkajs and ws in "
                 + "one process; the node decodes each record to its frame. Clients run in a child JVM on the same 2 "
-                + "cores (a process may hold 20,000 file descriptors); each socket belongs to its own user; latency is from "
-                + "occurredAt to the client's parse, on the same host clock. The broker, the feeders, the bare server "
-                + "and the node share one JVM.");
+                + "cores (a process may hold 20,000 file descriptors); each socket belongs to its own user; latency "
+                + "is from occurredAt to the client's parse, on the same host clock. The broker, the feeders, the "
+                + "bare server and the node share one JVM.");
         return report;
     }
 
