@@ -8,6 +8,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Objects;
+import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
@@ -38,6 +39,16 @@ public final class HashChain {
     public static final String GENESIS = "0".repeat(64);
 
     private static final HexFormat HEX = HexFormat.of();
+    /** One digest per thread, reset by each {@code digest()}. */
+    private static final ThreadLocal<MessageDigest> SHA_256 = ThreadLocal.withInitial(HashChain::sha256);
+    /** A writer per generated record class; writers are thread-safe and keep what they resolved. */
+    private static final ClassValue<DatumWriter<GenericRecord>> SPECIFIC_WRITERS = new ClassValue<>() {
+        @Override
+        protected DatumWriter<GenericRecord> computeValue(Class<?> type) {
+            Schema schema = SpecificData.get().getSchema(type);
+            return new SpecificDatumWriter<>(schema, SpecificData.getForSchema(schema));
+        }
+    };
 
     private HashChain() {
     }
@@ -59,7 +70,7 @@ public final class HashChain {
         if (prev.length != 32) {
             throw new IllegalArgumentException("prevHash '" + prevHash + "' is not 32 bytes of hex");
         }
-        MessageDigest sha256 = sha256();
+        MessageDigest sha256 = SHA_256.get();
         sha256.update(prev);
         sha256.update(Objects.requireNonNull(kind, "kind must not be null").getBytes(StandardCharsets.UTF_8));
         sha256.update((byte) 0);
@@ -70,7 +81,7 @@ public final class HashChain {
     /** {@code record} in Avro binary with its own schema (specific or generic). */
     public static byte[] avroBinary(GenericRecord record) {
         DatumWriter<GenericRecord> writer = record instanceof SpecificRecord
-                ? new SpecificDatumWriter<>(record.getSchema(), SpecificData.getForSchema(record.getSchema()))
+                ? SPECIFIC_WRITERS.get(record.getClass())
                 : new GenericDatumWriter<>(record.getSchema(), GenericData.get());
         ByteArrayOutputStream out = new ByteArrayOutputStream(512);
         BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);

@@ -17,6 +17,16 @@ public final class OrderedRecords {
 
     /** An accepted event following {@code prevHash}; {@code source} is null for events the router made. */
     public static OrderedEvent event(String prevHash, AgentEvent event, Instant routedAt, SourcePosition source) {
+        return event(prevHash, event, HashChain.avroBinary(event), routedAt, source);
+    }
+
+    /**
+     * As {@link #event(String, AgentEvent, Instant, SourcePosition)}, for an event already in Avro binary
+     * ({@link HashChain#avroBinary}): the chain hashes {@code eventAvro}, which a writer may also reuse for the
+     * record's {@code event} field.
+     */
+    public static OrderedEvent event(String prevHash, AgentEvent event, byte[] eventAvro, Instant routedAt,
+                                     SourcePosition source) {
         return OrderedEvent.newBuilder()
                 .setKind("event")
                 .setUserId(event.getUserId())
@@ -24,7 +34,7 @@ public final class OrderedRecords {
                 .setRunId(event.getRunId())
                 .setEvent(event)
                 .setPrevHash(prevHash)
-                .setHash(HashChain.next(prevHash, "event", event))
+                .setHash(HashChain.next(prevHash, "event", eventAvro))
                 .setRoutedAt(routedAt)
                 .setSource(source)
                 .build();

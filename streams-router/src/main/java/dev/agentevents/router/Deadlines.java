@@ -9,7 +9,7 @@ import org.apache.kafka.common.utils.Bytes;
 
 /**
  * The time each run next needs the sweep, ordered by that time: the sweep takes what is due instead of reading every
- * run. One entry per run; setting a run's deadline replaces its previous one. Not thread-safe (one per task).
+ * run. One entry per run, the earliest set since the sweep last took it. Not thread-safe (one per task).
  */
 final class Deadlines {
 
@@ -24,10 +24,16 @@ final class Deadlines {
     private final TreeSet<Due> byTime = new TreeSet<>();
     private final Map<Bytes, Due> byRun = new HashMap<>();
 
+    /**
+     * Makes {@code atMs} the run's deadline unless it already has one at or before it: a deadline only moves earlier.
+     * Every event of a run pushes its abandonment later, and moving the entry each time would cost more than the
+     * sweep looking at the run once too early, which it must do anyway (it re-checks each due run and sets its
+     * deadline again).
+     */
     void set(Bytes runKey, long atMs) {
         Due previous = byRun.get(runKey);
         if (previous != null) {
-            if (previous.atMs() == atMs) {
+            if (previous.atMs() <= atMs) {
                 return;
             }
             byTime.remove(previous);

@@ -1,9 +1,7 @@
 package dev.agentevents.router;
 
 import dev.agentevents.event.OrderedEvent;
-import dev.agentevents.serde.AvroSerializer;
 import dev.agentevents.serde.SchemaRegistryClient;
-import java.util.Map;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
@@ -39,7 +37,6 @@ public final class RouterTopology {
      */
     static Topology build(RouterConfig config, SchemaRegistryClient registry, RouterErrors errors,
                           InputProgress progress, int inputPartitions) {
-        AvroSerializer<OrderedEvent> orderedSerializer = new AvroSerializer<>(registry, Map.of(), false);
         Topology topology = new Topology();
         topology.addSource(SOURCE, new ByteArrayDeserializer(),
                 new IncomingEvent.ValueDeserializer(registry, config.registryRetry(), config.limits().maxEventBytes()),
@@ -52,7 +49,7 @@ public final class RouterTopology {
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(
                 RunSequencer.OPEN_RUNS_STORE), Serdes.Bytes(), Serdes.ByteArray()).withCachingEnabled(), SEQUENCER);
         topology.addSink(RunSequencer.ORDERED_SINK, config.topics().ordered(), new StringSerializer(),
-                orderedSerializer, SEQUENCER);
+                new OutgoingEvent.ValueSerializer(registry), SEQUENCER);
         topology.addSink(RunSequencer.DLQ_SINK, config.topics().deadLetters(), new ByteArraySerializer(),
                 new ByteArraySerializer(), SEQUENCER);
         return topology;

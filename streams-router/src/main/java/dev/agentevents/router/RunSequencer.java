@@ -8,6 +8,7 @@ import dev.agentevents.event.SourcePosition;
 import dev.agentevents.router.RouterMetrics.Duplicate;
 import dev.agentevents.router.RouterMetrics.GapReason;
 import dev.agentevents.schemas.EventType;
+import dev.agentevents.schemas.HashChain;
 import dev.agentevents.schemas.OrderedRecords;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -39,9 +40,11 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * logged.
  *
  * <p>The sweep does not scan the store: an in-memory index holds each run's next deadline (the earliest of gap
- * timeout, abandonment and end of grace), updated whenever the run's state is written and rebuilt from the store
- * when the task is initialized (after a restart, a migration or an aborted transaction). The store stays the
- * truth: a due run is read back and re-checked before anything happens to it.
+ * timeout, abandonment and end of grace), moved earlier when the run's state is written (never later: a run whose
+ * deadline came too early is looked at and given its real one) and rebuilt from the store when the task is
+ * initialized (after a restart, a migration or an aborted transaction). The store stays the truth: a due run is
+ * read back and re-checked before anything happens to it. Each event is encoded once: the chain link is computed
+ * over the bytes the ordered record carries ({@link OutgoingEvent}).
  */
 final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Object> {
 
@@ -295,9 +298,10 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
         } else if (EventType.TOOL_COMPLETED.wireName().equals(event.getType())) {
             state.openToolCalls.remove(event.getToolCallId());
         }
-        OrderedEvent ordered = OrderedRecords.event(state.lastHash, event, Instant.ofEpochMilli(now),
+        byte[] eventAvro = HashChain.avroBinary(event);
+        OrderedEvent ordered = OrderedRecords.event(state.lastHash, event, eventAvro, Instant.ofEpochMilli(now),
                 source == null ? null : new SourcePosition(source.topic(), source.partition(), source.offset()));
-        forwardOrdered(ordered, event, now);
+        forwardOrdered(new OutgoingEvent(ordered, eventAvro), event, now);
         state.lastHash = ordered.getHash();
         state.nextSeq = event.getSeq() + 1;
         state.remember(event);
@@ -343,20 +347,20 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
         return null;
     }
 
-    private void forwardOrdered(OrderedEvent ordered, AgentEvent event, long now) {
+    private void forwardOrdered(OutgoingEvent outgoing, AgentEvent event, long now) {
         RecordHeaders headers = new RecordHeaders();
         if (event != null && event.getTraceId() != null && event.getSpanId() != null
                 && TRACE_ID.matcher(event.getTraceId()).matches() && SPAN_ID.matcher(event.getSpanId()).matches()) {
             headers.add("traceparent", ("00-" + event.getTraceId() + "-" + event.getSpanId() + "-01")
                     .getBytes(StandardCharsets.US_ASCII));
         }
-        context.forward(new Record<>(ordered.getUserId(), ordered, now, headers), ORDERED_SINK);
+        context.forward(new Record<>(outgoing.record().getUserId(), outgoing, now, headers), ORDERED_SINK);
     }
 
     private void emitGap(RunState state, long fromSeq, long toSeq, GapReason reason, long waitedMs, long now) {
         OrderedEvent ordered = OrderedRecords.gap(state.lastHash, state.userId, state.threadId, state.runId,
                 new Gap(fromSeq, toSeq, waitedMs, reason.name()), Instant.ofEpochMilli(now));
-        forwardOrdered(ordered, null, now);
+        forwardOrdered(OutgoingEvent.withoutEvent(ordered), null, now);
         state.lastHash = ordered.getHash();
         state.nextSeq = toSeq + 1;
         state.rememberGap(fromSeq, toSeq);

@@ -26,7 +26,7 @@ class DeadlinesTest {
     }
 
     @Test
-    void shouldKeepOneDeadlinePerRunTheLatestSet() {
+    void shouldKeepOneDeadlinePerRunTheEarliestSet() {
         Deadlines deadlines = new Deadlines();
         deadlines.set(run("a"), 100);
         deadlines.set(run("a"), 500);
@@ -34,7 +34,14 @@ class DeadlinesTest {
         deadlines.set(run("b"), 50);
 
         assertThat(deadlines.size()).isEqualTo(2);
-        assertThat(deadlines.due(400, Integer.MAX_VALUE)).containsExactly(run("b"));
+        assertThat(deadlines.due(49, Integer.MAX_VALUE)).isEmpty();
+        assertThat(deadlines.due(50, Integer.MAX_VALUE)).containsExactly(run("b"));
+        assertThat(deadlines.due(100, Integer.MAX_VALUE)).containsExactly(run("a"));
+        assertThat(deadlines.due(500, Integer.MAX_VALUE)).isEmpty();
+
+        deadlines.set(run("a"), 500);
+        assertThat(deadlines.due(499, Integer.MAX_VALUE)).as("taken by the sweep, a run's deadline is set afresh")
+                .isEmpty();
         assertThat(deadlines.due(500, Integer.MAX_VALUE)).containsExactly(run("a"));
         deadlines.set(run("e"), 1);
         deadlines.clear();
