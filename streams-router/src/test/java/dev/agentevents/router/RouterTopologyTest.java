@@ -346,6 +346,26 @@ class RouterTopologyTest {
     }
 
     @Test
+    void shouldAbandonARunOnlyAfterSilenceSinceItsLastEventNotItsFirst() {
+        router.close();
+        router = new RouterDriver(Map.of("ROUTER_ABANDON_AFTER_MS", "60000"));
+        TestRun run = new TestRun("nina", "run-busy");
+        router.send(run.started());
+        for (long seq = 1; seq <= 3; seq++) {
+            router.advance(Duration.ofSeconds(40));
+            router.send(run.thinking(seq));
+        }
+        // 120 s after the start, 0 s after the last event: the sweep looked at the run at 60 s and left it open
+        assertThat(router.ordered()).extracting(o -> o.getEvent().getType())
+                .containsExactly("agent_started", "agent_thinking", "agent_thinking", "agent_thinking");
+
+        router.advance(Duration.ofSeconds(59));
+        assertThat(router.ordered()).isEmpty();
+        router.advance(Duration.ofSeconds(2));
+        assertThat(router.ordered()).extracting(o -> o.getEvent().getFailed().getCode()).containsExactly("ABANDONED");
+    }
+
+    @Test
     void shouldNeitherAbandonNorGiveUpWhileTheInputHasNotBeenReadUpToTheDeadline() {
         router.close();
         // the router has read its input only up to the start (restarted, stalled, cut off or behind)
