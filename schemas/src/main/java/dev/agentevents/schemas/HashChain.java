@@ -8,7 +8,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Objects;
-import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
@@ -16,7 +15,6 @@ import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.DatumWriter;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificData;
-import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
@@ -45,8 +43,7 @@ public final class HashChain {
     private static final ClassValue<DatumWriter<GenericRecord>> SPECIFIC_WRITERS = new ClassValue<>() {
         @Override
         protected DatumWriter<GenericRecord> computeValue(Class<?> type) {
-            Schema schema = SpecificData.get().getSchema(type);
-            return new SpecificDatumWriter<>(schema, SpecificData.getForSchema(schema));
+            return new NullableUnionWriter<>(SpecificData.get().getSchema(type));
         }
     };
 

@@ -3,6 +3,7 @@ package dev.agentevents.router;
 import dev.agentevents.event.AgentEvent;
 import dev.agentevents.event.OrderedEvent;
 import dev.agentevents.schemas.AvroTrust;
+import dev.agentevents.schemas.NullableUnionWriter;
 import dev.agentevents.schemas.WireFormat;
 import dev.agentevents.serde.SchemaRegistryClient;
 import dev.agentevents.serde.SchemaRegistryException;
@@ -15,8 +16,6 @@ import org.apache.avro.Schema;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.Encoder;
 import org.apache.avro.io.EncoderFactory;
-import org.apache.avro.specific.SpecificData;
-import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Serializer;
 
@@ -57,7 +56,7 @@ record OutgoingEvent(OrderedEvent record, byte[] eventAvro) {
 
         private final SchemaRegistryClient registry;
         private final ConcurrentMap<String, Integer> idsByTopic = new ConcurrentHashMap<>();
-        private final SpecificDatumWriter<Object> writer = new SplicingWriter();
+        private final NullableUnionWriter<Object> writer = new SplicingWriter();
 
         ValueSerializer(SchemaRegistryClient registry) {
             this.registry = registry;
@@ -100,11 +99,11 @@ record OutgoingEvent(OrderedEvent record, byte[] eventAvro) {
             return id;
         }
 
-        /** Avro's writer for {@link OrderedEvent}, except that an outgoing event's {@code event} field is copied. */
-        private static final class SplicingWriter extends SpecificDatumWriter<Object> {
+        /** The writer for {@link OrderedEvent}, except that an outgoing event's {@code event} field is copied. */
+        private static final class SplicingWriter extends NullableUnionWriter<Object> {
 
             SplicingWriter() {
-                super(SCHEMA, SpecificData.getForSchema(SCHEMA));
+                super(SCHEMA);
             }
 
             @Override

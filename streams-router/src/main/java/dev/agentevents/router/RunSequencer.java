@@ -16,7 +16,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.regex.Pattern;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.utils.Bytes;
@@ -59,8 +58,6 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
     private static final long RECENT_STATE_BYTES = 4L * 1024 * 1024;
     /** A refused write is retried with a small dead letter; after this many refusals the input is given up on. */
     private static final int MAX_REFUSALS = 3;
-    private static final Pattern TRACE_ID = Pattern.compile("[0-9a-f]{32}");
-    private static final Pattern SPAN_ID = Pattern.compile("[0-9a-f]{16}");
 
     private final RouterConfig config;
     private final RouterLimits limits;
@@ -349,12 +346,25 @@ final class RunSequencer implements Processor<byte[], IncomingEvent, Object, Obj
 
     private void forwardOrdered(OutgoingEvent outgoing, AgentEvent event, long now) {
         RecordHeaders headers = new RecordHeaders();
-        if (event != null && event.getTraceId() != null && event.getSpanId() != null
-                && TRACE_ID.matcher(event.getTraceId()).matches() && SPAN_ID.matcher(event.getSpanId()).matches()) {
+        if (event != null && lowerHex(event.getTraceId(), 32) && lowerHex(event.getSpanId(), 16)) {
             headers.add("traceparent", ("00-" + event.getTraceId() + "-" + event.getSpanId() + "-01")
                     .getBytes(StandardCharsets.US_ASCII));
         }
         context.forward(new Record<>(outgoing.record().getUserId(), outgoing, now, headers), ORDERED_SINK);
+    }
+
+    /** Whether {@code value} is {@code length} lowercase hex digits, as W3C trace context wants ids. */
+    private static boolean lowerHex(String value, int length) {
+        if (value == null || value.length() != length) {
+            return false;
+        }
+        for (int i = 0; i < length; i++) {
+            char c = value.charAt(i);
+            if ((c < '0' || c > '9') && (c < 'a' || c > 'f')) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void emitGap(RunState state, long fromSeq, long toSeq, GapReason reason, long waitedMs, long now) {

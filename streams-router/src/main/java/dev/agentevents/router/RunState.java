@@ -50,6 +50,8 @@ final class RunState {
     final Set<String> openToolCalls = new LinkedHashSet<>();
     final List<Long> recentEventIdHashes = new ArrayList<>();
     final List<long[]> gaps = new ArrayList<>();
+    /** The encoded version byte and the fields that never change after the run's first event, made once. */
+    private byte[] encodedIdentity;
 
     RunState(String userId, String runId, String threadId, String parentRunId, String traceId, AgentInfo agent) {
         this.userId = userId;
@@ -125,18 +127,10 @@ final class RunState {
     // ---------------------------------------------------------------- encoding
 
     byte[] encode() {
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream(256);
+        byte[] identity = encodedIdentity();
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream(identity.length + 192);
+        buffer.writeBytes(identity);
         try (DataOutputStream out = new DataOutputStream(buffer)) {
-            out.writeByte(VERSION);
-            text(out, userId);
-            text(out, runId);
-            text(out, threadId);
-            text(out, parentRunId);
-            text(out, traceId);
-            text(out, agent.getId());
-            text(out, agent.getName());
-            text(out, agent.getVersion());
-            text(out, agent.getModel());
             out.writeLong(nextSeq);
             out.write(HEX.parseHex(lastHash));
             out.writeBoolean(terminal);
@@ -164,6 +158,28 @@ final class RunState {
             throw new UncheckedIOException(e);
         }
         return buffer.toByteArray();
+    }
+
+    private byte[] encodedIdentity() {
+        if (encodedIdentity == null) {
+            ByteArrayOutputStream buffer = new ByteArrayOutputStream(128);
+            try (DataOutputStream out = new DataOutputStream(buffer)) {
+                out.writeByte(VERSION);
+                text(out, userId);
+                text(out, runId);
+                text(out, threadId);
+                text(out, parentRunId);
+                text(out, traceId);
+                text(out, agent.getId());
+                text(out, agent.getName());
+                text(out, agent.getVersion());
+                text(out, agent.getModel());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            encodedIdentity = buffer.toByteArray();
+        }
+        return encodedIdentity;
     }
 
     /** The size of {@link #encode()}'s result, without encoding. */

@@ -55,6 +55,22 @@ class RouterTopologyTest {
     }
 
     @Test
+    void shouldCarryTheEventsTraceContextAsTraceparentHeaderOnlyWhenItIsWellFormed() {
+        TestRun run = new TestRun("tess", "run-traced");
+        router.send(run.started());
+        router.send(AgentEvent.newBuilder(run.thinking(1)).setTraceId("4BF92F3577B34DA6A3CE929D0E0E4736").build());
+        router.send(AgentEvent.newBuilder(run.thinking(2)).setSpanId("00f067aa0ba902b").build());
+        router.send(AgentEvent.newBuilder(run.thinking(3)).setTraceId(null).build());
+
+        List<TestRecord<String, OrderedEvent>> out = router.ordered.readRecordsToList();
+        assertThat(out).hasSize(4);
+        assertThat(new String(out.get(0).headers().lastHeader("traceparent").value(), StandardCharsets.US_ASCII))
+                .isEqualTo("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        assertThat(out.subList(1, 4)).allSatisfy(record -> assertThat(record.headers().lastHeader("traceparent"))
+                .as("seq %d", record.value().getEvent().getSeq()).isNull());
+    }
+
+    @Test
     void shouldHoldEarlyEventsAndReleaseThemInSeqOrder() {
         TestRun run = new TestRun("bob", "run-2");
         List<AgentEvent> events = new ArrayList<>(run.complete());
