@@ -88,7 +88,7 @@ public final class BenchMain implements Callable<Integer> {
                         smoke ? 2 : seconds == null ? 2 : seconds, smoke ? 1 : 1, 0, 12, 1), System.err)
                         .run(smoke ? List.of(200) : connections, smoke ? 2000 : 20_000);
                 case "router" -> new RouterScenario(stack, new PipelineScenarios.Settings(smoke ? 1 : rounds, 0, 0,
-                        smoke ? 10 : users, 12, streamThreads), System.err).run(smoke ? 3000 : 200_000);
+                        smoke ? 10 : users, 12, streamThreads), System.err).run(smoke ? 3000 : 200_000, !smoke);
                 case "scale" -> new ScaleScenario(new PipelineScenarios.Settings(smoke ? 1 : rounds,
                         smoke ? 2 : seconds == null ? 3 : seconds, smoke ? 1 : 2, smoke ? 10 : users, 12, 1),
                         smoke ? 100 : 2000, smoke ? 1 : ScaleScenario.MAX_WARMUP_SECONDS, System.err).run();

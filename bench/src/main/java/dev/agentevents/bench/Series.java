@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.ToDoubleFunction;
+import java.util.stream.DoubleStream;
 import org.HdrHistogram.Histogram;
 
 /** The rounds of one side of a comparison (say, "pipeline at 5k/s"): medians with min and max over the rounds. */
@@ -23,12 +24,17 @@ public final class Series {
     }
 
     public double median(ToDoubleFunction<Meter.Sample> metric) {
-        double[] values = rounds.stream().mapToDouble(metric).filter(v -> !Double.isNaN(v)).sorted().toArray();
-        if (values.length == 0) {
+        return median(rounds.stream().mapToDouble(metric));
+    }
+
+    /** The median of {@code values} that are numbers; NaN if none is. */
+    public static double median(DoubleStream values) {
+        double[] sorted = values.filter(v -> !Double.isNaN(v)).sorted().toArray();
+        if (sorted.length == 0) {
             return Double.NaN;
         }
-        return values.length % 2 == 1 ? values[values.length / 2]
-                : (values[values.length / 2 - 1] + values[values.length / 2]) / 2;
+        return sorted.length % 2 == 1 ? sorted[sorted.length / 2]
+                : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
     }
 
     public double min(ToDoubleFunction<Meter.Sample> metric) {
