@@ -13,6 +13,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.ToDoubleFunction;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -103,14 +104,16 @@ public final class BenchReport {
         StringBuilder md = new StringBuilder();
         md.append("### ").append(scenario).append(" (").append(started).append(", ")
                 .append(Runtime.getRuntime().availableProcessors()).append(" cores)\n\n");
-        md.append("| series | rounds | events/s median (min–max) | p50 ms | p99 ms | p99.9 ms | max ms |\n");
+        md.append("| series | rounds | events/s median (min–max) | p50 ms | p99 ms (rounds' min–max) | p99.9 ms "
+                + "| max ms |\n");
         md.append("|---|---|---|---|---|---|---|\n");
         for (Series s : series) {
             md.append("| ").append(s.name).append(" | ").append(s.rounds.size()).append(" | ")
                     .append(fmt(s.rate())).append(" (").append(fmt(s.min(Meter.Sample::perSecondRate))).append("–")
                     .append(fmt(s.max(Meter.Sample::perSecondRate))).append(") | ").append(ms(s.p(50))).append(" | ")
-                    .append(ms(s.p(99))).append(" | ").append(ms(s.p(99.9))).append(" | ")
-                    .append(ms(s.median(Meter.Sample::maxMillis))).append(" |\n");
+                    .append(ms(s.p(99))).append(spread(s, r -> r.millis(99))).append(" | ").append(ms(s.p(99.9)))
+                    .append(" | ")
+                    .append(ms(s.max(Meter.Sample::maxMillis))).append(" |\n");
         }
         if (!targets.isEmpty()) {
             md.append("\n| target | measured | goal | met |\n|---|---|---|---|\n");
@@ -293,6 +296,13 @@ public final class BenchReport {
 
     public static String fmt2(double v) {
         return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%,.2f", v);
+    }
+
+    /** " (min–max)" of {@code metric} over the series' rounds, or nothing for one round or no numbers. */
+    private static String spread(Series series, ToDoubleFunction<Meter.Sample> metric) {
+        double min = series.min(metric);
+        return series.rounds.size() < 2 || Double.isNaN(min) ? ""
+                : " (" + ms(min) + "–" + ms(series.max(metric)) + ")";
     }
 
     public static String ms(double v) {

@@ -49,8 +49,14 @@ public final class Series {
         return median(Meter.Sample::perSecondRate);
     }
 
+    /**
+     * The latency at {@code percentile} over every round's arrivals together (ms): a p99 resolved by all the events of
+     * the series, not the median of short rounds' p99s. {@link #min}/{@link #max} of {@code r -> r.millis(p)} give
+     * the spread of the rounds.
+     */
     public double p(double percentile) {
-        return median(s -> s.millis(percentile));
+        Histogram all = merged();
+        return all.getTotalCount() == 0 ? Double.NaN : all.getValueAtPercentile(percentile) / 1000.0;
     }
 
     /** All rounds' latencies together, for the percentile plot. */
@@ -79,6 +85,7 @@ public final class Series {
             var perSecond = r.putArray("perSecond");
             round.perSecond().forEach(perSecond::add);
         }
+        json.putObject("allRounds").put("p50Ms", p(50)).put("p99Ms", p(99)).put("p999Ms", p(99.9));
         for (String stat : List.of("median", "min", "max")) {
             ObjectNode s = json.putObject(stat);
             s.put("eventsPerSecond", stat(stat, Meter.Sample::perSecondRate))

@@ -91,7 +91,8 @@ public final class PipelineScenarios {
      * First the pipeline's first seconds after a fresh start ({@link #coldStart}), then fixed rates for each
      * configuration; p50/p99/p99.9/max both ways.
      */
-    public BenchReport latency(List<Integer> rates, List<String> configs, double coldSeconds) throws Exception {
+    public BenchReport latency(List<Integer> rates, List<String> configs, double coldSeconds, boolean warmUp)
+            throws Exception {
         BenchReport report = new BenchReport("latency");
         coldStart(report, coldSeconds);
         for (String config : configs) {
@@ -106,6 +107,15 @@ public final class PipelineScenarios {
                  PipelineUnderTest under = new PipelineUnderTest(stack, prefix("pipe"), guarantee, commit,
                          settings.partitions(), settings.streamThreads(), users, pipelineMeter)) {
                 hop.awaitRunning();
+                if (warmUp) {
+                    // the first seconds of a fresh hop or pipeline are the cold-start series' business
+                    progress.printf("%s: one round of each at %,d/s to warm up (not counted) ...%n", label,
+                            rates.get(0));
+                    drive(hop::send, rates.get(0), bareMeter);
+                    under.drive(rates.get(0), pipelineMeter, Long.MAX_VALUE);
+                    measure(pipelineMeter);
+                    under.stopDriving();
+                }
                 for (int rate : rates) {
                     Series bare = report.series("bare hop, " + label + ", " + rate + "/s");
                     Series pipeline = report.series("pipeline, " + label + ", " + rate + "/s");
@@ -120,15 +130,17 @@ public final class PipelineScenarios {
                             BenchReport.ms(bare.p(99)), BenchReport.ms(pipeline.p(99)));
                     if (rate == 5000 && config.equals("eos:50")) {
                         double ratio = pipeline.p(99) / bare.p(99);
-                        report.target("pipeline p99 ÷ bare hop p99 at 5,000/s, " + label, ratio, "≤ 1.5",
-                                ratio <= 1.5);
+                        report.target("pipeline p99 ÷ bare hop p99 at 5,000/s, " + label, ratio, "≤ 1.3",
+                                ratio <= 1.3);
                         report.target("pipeline p99 at 5,000/s, " + label + " (ms)", pipeline.p(99), "≤ 100",
                                 pipeline.p(99) <= 100);
                     }
                 }
             }
         }
-        report.note("Latency runs from the event's creation (the publisher's occurredAt; the bare producer's record "
+        report.note((warmUp ? "Each configuration's bare hop and pipeline ran one uncounted round at the first "
+                + "rate before the series; the cold-start series measures a fresh pipeline. " : "")
+                + "Latency runs from the event's creation (the publisher's occurredAt; the bare producer's record "
                 + "timestamp) to its arrival (the WebSocket client has parsed the frame; the bare consumer has the "
                 + "record), on one clock: everything runs in this JVM.");
         return report;
