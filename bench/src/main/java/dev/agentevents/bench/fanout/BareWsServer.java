@@ -32,7 +32,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * of the same size and shape as the node's (position, the record's timestamp as {@code occurredAt}) from the
  * consumer's thread, as the node's feed does. No Avro decoding, no token check, no queue, resume or limits.
  */
-final class BareWsServer implements AutoCloseable {
+public final class BareWsServer implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -46,7 +46,7 @@ final class BareWsServer implements AutoCloseable {
     private volatile boolean running = true;
 
     /** A server fed from every partition of {@code topic} at {@code bootstrap}, from its end. */
-    BareWsServer(String bootstrap, String topic, FrameTemplate frames) throws Exception {
+    public BareWsServer(String bootstrap, String topic, FrameTemplate frames) throws Exception {
         this.frames = frames;
         int loops = Math.max(1, Runtime.getRuntime().availableProcessors());
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(true));
@@ -118,7 +118,7 @@ final class BareWsServer implements AutoCloseable {
         }
     }
 
-    String url() {
+    public String url() {
         return "ws://127.0.0.1:" + server.actualPort() + "/ws";
     }
 

@@ -8,12 +8,12 @@ import dev.agentevents.schemas.HashChain;
  * The text of a realistic event frame (protocol v1) with its position and {@code occurredAt} filled in at send
  * time, for the bare Vert.x server: what a fanout node would write for the same event.
  */
-final class FrameTemplate {
+public final class FrameTemplate {
 
     private final String beforeTime;
     private final String afterTime;
 
-    FrameTemplate(AgentEvent event) {
+    public FrameTemplate(AgentEvent event) {
         String json = EventJson.toJson(event).toString();
         String marker = "\"occurredAt\":" + event.getOccurredAt().toEpochMilli();
         int at = json.indexOf(marker);

@@ -1,5 +1,6 @@
 package dev.agentevents.bench.fanout;
 
+import dev.agentevents.bench.StampedRecord;
 import dev.agentevents.event.AgentEvent;
 import dev.agentevents.event.OrderedEvent;
 import dev.agentevents.schemas.HashChain;
@@ -8,7 +9,6 @@ import dev.agentevents.serde.AvroSerializer;
 import dev.agentevents.serde.SchemaRegistryClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.function.Function;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -65,62 +65,5 @@ public final class OrderedLoad {
     public ProducerRecord<byte[], byte[]> record(long n, int users) {
         int user = (int) (n % Math.min(users, keys.length));
         return new ProducerRecord<>(topic, keys[user], records[user].stamped());
-    }
-
-    /**
-     * An encoded record whose {@code occurredAt} (an Avro long: a zig-zag varint) can be rewritten in place. Its
-     * offset is found by encoding the event twice, one millisecond apart; both encodings must have the same length,
-     * which fails only in the millisecond the varint grows a byte (next in 2039).
-     */
-    private record StampedRecord(byte[] bytes, int offset, int length) {
-
-        static StampedRecord of(AgentEvent event, Function<AgentEvent, byte[]> encode) {
-            long now = System.currentTimeMillis();
-            event.setOccurredAt(Instant.ofEpochMilli(now));
-            byte[] a = encode.apply(event);
-            event.setOccurredAt(Instant.ofEpochMilli(now + 1));
-            byte[] b = encode.apply(event);
-            int length = varintLength(now);
-            if (a.length != b.length || varintLength(now + 1) != length) {
-                throw new IllegalStateException("occurredAt " + now + " changes the record's length when stamped");
-            }
-            int offset = 0;
-            while (offset < a.length && a[offset] == b[offset]) {
-                offset++;
-            }
-            if (offset == a.length) {
-                throw new IllegalStateException("occurredAt not found in the encoded record");
-            }
-            StampedRecord record = new StampedRecord(a, offset, length);
-            int end = offset + length;
-            if (!Arrays.equals(record.stamped(now + 1), 0, end, b, 0, end)) {
-                throw new IllegalStateException("stamping occurredAt at byte " + offset
-                        + " does not give the encoding");
-            }
-            return record;
-        }
-
-        /** The record with {@code occurredAt} = now, in this record's array (valid until the next call). */
-        byte[] stamped() {
-            return stamped(System.currentTimeMillis());
-        }
-
-        private byte[] stamped(long millis) {
-            long zigzag = (millis << 1) ^ (millis >> 63);
-            for (int i = 0; i < length; i++) {
-                bytes[offset + i] = (byte) (i == length - 1 ? zigzag & 0x7f : (zigzag & 0x7f) | 0x80);
-                zigzag >>>= 7;
-            }
-            return bytes;
-        }
-
-        private static int varintLength(long millis) {
-            long zigzag = (millis << 1) ^ (millis >> 63);
-            int length = 1;
-            while ((zigzag >>>= 7) != 0) {
-                length++;
-            }
-            return length;
-        }
     }
 }

@@ -18,6 +18,10 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * The whole pipeline on the embedded broker and registry: the agent simulator through {@link EventPublisher}, the
@@ -32,6 +36,8 @@ public final class PipelineUnderTest implements AutoCloseable {
     private final FanoutNode node;
     private final SocketClients clients;
     private final EventPublisher publisher;
+    private final KafkaProducer<byte[], byte[]> rawProducer;
+    private final String input;
     private final List<String> users;
     private AgentSimulator simulator;
     private final Path stateDir;
@@ -68,6 +74,19 @@ public final class PipelineUnderTest implements AutoCloseable {
         clients = new SocketClients(1);
         clients.connect(node.webSocketUrl(), users, user -> node.issueToken(user, Duration.ofHours(1)), meter);
         publisher = EventPublisher.create(PublisherConfig.fromEnv(env));
+        input = topics.events();
+        rawProducer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
+                ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+                ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4", ProducerConfig.LINGER_MS_CONFIG, 5),
+                new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    /**
+     * Sends one event already in the wire format to the pipeline's input topic, as the bare paths' producers send
+     * theirs (same producer settings as the publisher's: acks all, idempotent, lz4, linger 5 ms).
+     */
+    void sendRaw(byte[] key, byte[] value) {
+        rawProducer.send(new ProducerRecord<>(input, key, value));
     }
 
     /** What the devstack does before it says READY: simulated runs of users of its own through every stage. */
@@ -100,6 +119,7 @@ public final class PipelineUnderTest implements AutoCloseable {
     @Override
     public void close() throws Exception {
         stopDriving();
+        rawProducer.close(Duration.ofSeconds(10));
         publisher.close();
         clients.close();
         node.close();
