@@ -104,7 +104,8 @@ public final class PipelineScenarios {
                 + "to " + settings.users() + " WebSocket clients that parse every frame, one socket per user. The bare "
                 + "path copies each record through a Streams hop with the same guarantee and commit interval and "
                 + "pushes a pre-rendered frame of the same size (the pool's typical event); the pipeline validates, "
-                + "orders and chains each event, checks tokens, renders its frame and keeps resume state. Everything "
+                + "orders and chains each event, renders its frame and keeps resume state (and checked each client's "
+                + "token when it connected). Everything "
                 + "shares this machine's " + Runtime.getRuntime().availableProcessors() + " cores in one JVM.");
         return report;
     }
