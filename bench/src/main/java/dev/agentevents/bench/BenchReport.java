@@ -112,8 +112,7 @@ public final class BenchReport {
                     .append(fmt(s.rate())).append(" (").append(fmt(s.min(Meter.Sample::perSecondRate))).append("–")
                     .append(fmt(s.max(Meter.Sample::perSecondRate))).append(") | ").append(ms(s.p(50))).append(" | ")
                     .append(ms(s.p(99))).append(spread(s, r -> r.millis(99))).append(" | ").append(ms(s.p(99.9)))
-                    .append(" | ")
-                    .append(ms(s.max(Meter.Sample::maxMillis))).append(" |\n");
+                    .append(" | ").append(ms(s.max(Meter.Sample::maxMillis))).append(" |\n");
         }
         if (!targets.isEmpty()) {
             md.append("\n| target | measured | goal | met |\n|---|---|---|---|\n");
