@@ -20,6 +20,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.HdrHistogram.Histogram;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -116,16 +118,48 @@ public final class RouterScenario {
         return report;
     }
 
-    private void fill(String topic, EventPool pool) {
+    /**
+     * Writes every event of {@code pool} to {@code topic} once, in order, after every partition has a leader. A
+     * partition created a moment ago once answered an idempotent producer's first batch with NOT_LEADER and refused
+     * its resends as out of sequence until the delivery timeout (two minutes), losing them silently; so this
+     * producer is not idempotent and sends one request per partition at a time (order kept by the single request
+     * in flight), and a failed send fails the scenario, naming what was not written.
+     */
+    private void fill(String topic, EventPool pool) throws InterruptedException {
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4", ProducerConfig.LINGER_MS_CONFIG, 5),
+                ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4", ProducerConfig.LINGER_MS_CONFIG, 5,
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false,
+                ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1),
                 new ByteArraySerializer(), new ByteArraySerializer())) {
+            awaitLeaders(producer, topic);
+            AtomicLong failed = new AtomicLong();
+            AtomicReference<Exception> firstFailure = new AtomicReference<>();
             for (int i = 0; i < pool.size(); i++) {
                 EventPool.Entry entry = pool.next();
-                producer.send(new ProducerRecord<>(topic, entry.key(), entry.value()));
+                producer.send(new ProducerRecord<>(topic, entry.key(), entry.value()), (metadata, e) -> {
+                    if (e != null) {
+                        failed.incrementAndGet();
+                        firstFailure.compareAndSet(null, e);
+                    }
+                });
             }
             producer.flush();
+            if (failed.get() > 0) {
+                throw new IllegalStateException(failed.get() + " of " + pool.size() + " events could not be written "
+                        + "to " + topic + ": " + firstFailure.get().getMessage(), firstFailure.get());
+            }
+        }
+    }
+
+    private static void awaitLeaders(KafkaProducer<byte[], byte[]> producer, String topic)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (producer.partitionsFor(topic).stream().anyMatch(p -> p.leader() == null || p.leader().isEmpty())) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("partitions of " + topic + " have no leader after 30 s");
+            }
+            Thread.sleep(100); // the producer's metadata has no callback for "every partition has a leader"
         }
     }
 
