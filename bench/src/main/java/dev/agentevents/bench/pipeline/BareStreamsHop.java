@@ -32,14 +32,15 @@ import org.apache.kafka.streams.kstream.Produced;
 /**
  * The baseline: a bare Kafka producer → a map-only Kafka Streams app (same guarantee, commit interval, producer
  * linger and partitions as the router) → a {@code read_committed} consumer. Latency runs from the record's creation
- * time (set at send) to its arrival at the consumer, on this JVM's clock.
+ * time (set at send) to its arrival at the consumer, on this JVM's clock. Without a meter nothing here reads the
+ * output topic ({@link #out()}): another reader does, as {@link BareEndToEnd}'s WebSocket server.
  */
 final class BareStreamsHop implements AutoCloseable {
 
     private final String in;
+    private final String out;
     private final KafkaStreams streams;
     private final KafkaProducer<byte[], byte[]> producer;
-    private final KafkaConsumer<byte[], byte[]> consumer;
     private final Thread reader;
     private volatile boolean running = true;
     private final Path stateDir;
@@ -48,7 +49,7 @@ final class BareStreamsHop implements AutoCloseable {
                    Meter meter)
             throws Exception {
         this.in = prefix + "bare-in";
-        String out = prefix + "bare-out";
+        this.out = prefix + "bare-out";
         try (Admin admin = stack.kafka().admin()) {
             admin.createTopics(List.of(new NewTopic(in, partitions, (short) 1), new NewTopic(out, partitions, (short) 1)))
                     .all().get(30, TimeUnit.SECONDS);
@@ -56,25 +57,46 @@ final class BareStreamsHop implements AutoCloseable {
         stateDir = Files.createTempDirectory("bench-bare");
         streams = streams(stack, prefix + "bare-hop", in, out, guarantee, commit, threads, stateDir);
         streams.start();
-        producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
+        producer = producer(stack);
+        reader = meter == null ? null : new Thread(() -> read(stack, prefix, meter), "bare-hop-reader");
+        if (reader != null) {
+            reader.start();
+        }
+    }
+
+    /**
+     * A producer of pre-serialized records with the publisher's settings (acks all, idempotent, lz4, linger 5 ms),
+     * for every bare path and for feeding the pipeline the same way.
+     */
+    static KafkaProducer<byte[], byte[]> producer(EmbeddedStack stack) {
+        return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
                 ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
                 ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4", ProducerConfig.LINGER_MS_CONFIG, 5),
                 new ByteArraySerializer(), new ByteArraySerializer());
-        consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
+    }
+
+    private void read(EmbeddedStack stack, String prefix, Meter meter) {
+        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
                 ConsumerConfig.GROUP_ID_CONFIG, prefix + "bare-reader",
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
                 ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 5), new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        consumer.subscribe(List.of(out));
-        reader = new Thread(() -> {
+        try {
+            consumer.subscribe(List.of(out));
             while (running) {
                 for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(50))) {
                     meter.record((System.currentTimeMillis() - record.timestamp()) * 1000);
                 }
             }
+        } finally {
             consumer.close(Duration.ofSeconds(5));
-        }, "bare-hop-reader");
-        reader.start();
+        }
+    }
+
+    /** The topic the hop writes. */
+    String out() {
+        return out;
     }
 
     /**
@@ -115,7 +137,9 @@ final class BareStreamsHop implements AutoCloseable {
     public void close() throws InterruptedException {
         producer.close(Duration.ofSeconds(10));
         running = false;
-        reader.join(10_000);
+        if (reader != null) {
+            reader.join(10_000);
+        }
         streams.close(CloseOptions.timeout(Duration.ofSeconds(20))
                 .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
         EmbeddedKafka.deleteRecursively(stateDir);

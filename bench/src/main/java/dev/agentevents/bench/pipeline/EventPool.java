@@ -53,14 +53,13 @@ final class EventPool {
         simulator.awaitFinished(Duration.ofMinutes(5));
         AvroSerializer<AgentEvent> serializer = new AvroSerializer<>(new SchemaRegistryClient(registryUrl), Map.of(),
                 false);
+        List<ProducerRecord<String, AgentEvent>> history = capture.history();
+        capture.clear();
         List<Entry> entries = new ArrayList<>();
-        List<AgentEvent> events = new ArrayList<>();
-        for (ProducerRecord<String, AgentEvent> record : capture.history()) {
+        for (ProducerRecord<String, AgentEvent> record : history) {
             entries.add(new Entry(record.key().getBytes(StandardCharsets.UTF_8),
                     StampedRecord.of(record.value(), event -> serializer.serialize(topic, event))));
-            events.add(record.value());
         }
-        capture.clear();
         double average = entries.stream().mapToInt(e -> e.record().size()).average().orElse(0);
         int typical = 0;
         for (int i = 1; i < entries.size(); i++) {
@@ -69,7 +68,7 @@ final class EventPool {
                 typical = i;
             }
         }
-        return new EventPool(entries, events.get(typical));
+        return new EventPool(entries, history.get(typical).value());
     }
 
     /** The next event, going round the pool again after its last one. */

@@ -19,9 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * The whole pipeline on the embedded broker and registry: the agent simulator through {@link EventPublisher}, the
@@ -75,15 +73,12 @@ public final class PipelineUnderTest implements AutoCloseable {
         clients.connect(node.webSocketUrl(), users, user -> node.issueToken(user, Duration.ofHours(1)), meter);
         publisher = EventPublisher.create(PublisherConfig.fromEnv(env));
         input = topics.events();
-        rawProducer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
-                ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4", ProducerConfig.LINGER_MS_CONFIG, 5),
-                new ByteArraySerializer(), new ByteArraySerializer());
+        rawProducer = BareStreamsHop.producer(stack);
     }
 
     /**
-     * Sends one event already in the wire format to the pipeline's input topic, as the bare paths' producers send
-     * theirs (same producer settings as the publisher's: acks all, idempotent, lz4, linger 5 ms).
+     * Sends one event already in the wire format to the pipeline's input topic, with the producer the bare paths
+     * send theirs with ({@link BareStreamsHop#producer}: the publisher's settings).
      */
     void sendRaw(byte[] key, byte[] value) {
         rawProducer.send(new ProducerRecord<>(input, key, value));
