@@ -50,7 +50,7 @@ server.on('connection', (socket, request) => {
 server.on('listening', async () => {
   console.log('LISTENING ' + server.address().port);
   const kafka = new Kafka({ clientId: group, brokers: [bootstrap], logLevel: logLevel.ERROR });
-  const consumer = kafka.consumer({ groupId: group, maxWaitTimeInMs: 20, readUncommitted: false });
+  const consumer = kafka.consumer({ groupId: group, maxWaitTimeInMs: 500, readUncommitted: false });
   consumer.on(consumer.events.GROUP_JOIN, () => console.log('READY'));
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: false });

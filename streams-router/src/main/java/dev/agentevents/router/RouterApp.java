@@ -13,6 +13,7 @@ import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Properties;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.streams.CloseOptions;
@@ -93,8 +94,10 @@ public final class RouterApp implements AutoCloseable {
             boolean ready = state == KafkaStreams.State.RUNNING || state == KafkaStreams.State.REBALANCING;
             int activeTasks = state.isRunningOrRebalancing() ? streams.metadataForLocalThreads().stream()
                     .mapToInt(thread -> thread.activeTasks().size()).sum() : 0;
+            long behindMs = progress.maxBehindMs(System.currentTimeMillis());
             return new OpsServer.Health(ready, "{\"status\":\"" + (ready ? "UP" : "DOWN") + "\",\"streams\":\""
-                    + state + "\",\"activeTasks\":" + activeTasks + "}");
+                    + state + "\",\"activeTasks\":" + activeTasks + ",\"inputBehindSeconds\":"
+                    + (behindMs < 0 ? "null" : String.format(Locale.ROOT, "%.1f", behindMs / 1000.0)) + "}");
         });
         streams.start();
         return new RouterApp(config, metrics, streams, registry, streamsMetrics, ops, progress);

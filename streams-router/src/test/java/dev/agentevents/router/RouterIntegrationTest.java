@@ -241,7 +241,11 @@ class RouterIntegrationTest {
         HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create(base + "/health")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(health.statusCode()).isEqualTo(200);
-        assertThat(health.body()).isEqualTo("{\"status\":\"UP\",\"streams\":\"RUNNING\",\"activeTasks\":" + PARTITIONS + "}");
+        assertThat(health.body()).startsWith("{\"status\":\"UP\",\"streams\":\"RUNNING\",\"activeTasks\":"
+                + PARTITIONS + ",\"inputBehindSeconds\":");
+        // everything sent was routed above; the input progress is looked at every second
+        double behind = Double.parseDouble(health.body().replaceAll(".*\"inputBehindSeconds\":([0-9.]+)}$", "$1"));
+        assertThat(behind).isBetween(0.0, 10.0);
         String metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics).contains("router_events_accepted_total " + (double) expected)
