@@ -14,6 +14,7 @@ import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -74,6 +75,8 @@ final class AuditClients implements AutoCloseable {
         final AtomicLong otherUsers = new AtomicLong();
         final AtomicLong gaps = new AtomicLong();
         final AtomicLong connections = new AtomicLong();
+        /** Whether a {@code welcome} has told this client where its stream starts. */
+        volatile boolean welcomed;
         /** Milliseconds since the clients started, of every event delivered (event loop only). */
         final java.util.List<Long> deliveredAt = new java.util.ArrayList<>();
         private int attempt;
@@ -145,6 +148,7 @@ final class AuditClients implements AutoCloseable {
             StreamRules.Verdict verdict = rules.check(frame);
             switch (verdict.action()) {
                 case CONTROL -> {
+                    welcomed |= verdict.reason().equals("welcome");
                     return;
                 }
                 case GAP -> {
@@ -205,6 +209,25 @@ final class AuditClients implements AutoCloseable {
         /** Whether this client saw the terminal event of {@code runId}. */
         boolean sawEnd(String runId) {
             return ended.containsKey(runId);
+        }
+    }
+
+    /**
+     * Waits until every client has been welcomed, so each user is watching before their agents start: a fresh stream
+     * starts at the live edge, and what was routed before a user's first connection is not theirs to be shown.
+     */
+    void awaitWelcomed(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            List<String> waiting = clients.values().stream().filter(c -> !c.welcomed).map(c -> c.user).toList();
+            if (waiting.isEmpty()) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(waiting.size() + " clients were not welcomed within " + timeout
+                        + ", e.g. " + waiting.get(0));
+            }
+            Thread.sleep(100);
         }
     }
 

@@ -68,8 +68,10 @@ public final class FaultRun {
                          PublisherConfig.of(cluster.bootstrapServers(), cluster.registryUrl()).kafka(),
                          cluster.registryUrl(), dev.agentevents.schemas.Topics.defaults(),
                          PublisherConfig.DEFAULT_MAX_PAYLOAD_BYTES, 32L * 1024 * 1024, 60_000, 300_000, 5, "lz4"))) {
-                progress.printf("%d clients connecting, agents publishing %.0f events/s ...%n", users.size(),
-                        settings.rate());
+                progress.printf("%d clients connecting ...%n", users.size());
+                clients.awaitWelcomed(Duration.ofMinutes(2));
+                progress.printf("[%6.1fs] every client connected; agents publishing %.0f events/s ...%n",
+                        (System.nanoTime() - t0) / 1e9, settings.rate());
                 AgentSimulator simulator = new AgentSimulator(publisher, new AgentSimulator.Settings(users,
                         settings.rate(), 0.05, 1, 0, 11), new AgentSimulator.Listener() {
                     @Override
