@@ -118,8 +118,9 @@ public final class LocalCluster implements AutoCloseable {
                 env.put("ROUTER_SESSION_TIMEOUT_MS", "3000");
                 env.put("ROUTER_TRANSACTION_TIMEOUT_MS", "3000");
                 // ten JVMs on a few cores make a commit take longer than the default 50 ms, and then Kafka Streams
-                // processes one record per task between commits (docs/operations.md)
-                env.put("ROUTER_COMMIT_INTERVAL_MS", "250");
+                // processes one record per task between commits (docs/operations.md); this JVM's environment may set
+                // another
+                env.put("ROUTER_COMMIT_INTERVAL_MS", System.getenv().getOrDefault("ROUTER_COMMIT_INTERVAL_MS", "250"));
                 Service router = service("router-" + i, "dev.agentevents.router.RouterMain", env,
                         "metrics http://127.0.0.1:" + port + "/metrics", "http://127.0.0.1:" + port + "/health", dir,
                         512);
