@@ -20,6 +20,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
 import java.util.function.Consumer;
@@ -49,24 +50,35 @@ public final class LocalCluster implements AutoCloseable {
          * next to its health URL (routers and fanout nodes do); empty when it does not answer or has no such metric.
          */
         public OptionalDouble metric(HttpClient http, String name) {
-            try {
-                HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(
-                        healthUrl.replace("/health", "/metrics"))).timeout(Duration.ofSeconds(2)).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                double sum = 0;
-                boolean found = false;
-                for (String line : response.body().split("\n")) {
-                    if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
-                        sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-                        found = true;
-                    }
-                }
-                return found ? OptionalDouble.of(sum) : OptionalDouble.empty();
-            } catch (IOException e) {
+            Optional<String> body = get(http, healthUrl.replace("/health", "/metrics"));
+            if (body.isEmpty()) {
                 return OptionalDouble.empty();
+            }
+            double sum = 0;
+            boolean found = false;
+            for (String line : body.get().split("\n")) {
+                if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+                    sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                    found = true;
+                }
+            }
+            return found ? OptionalDouble.of(sum) : OptionalDouble.empty();
+        }
+
+        /** What this service answers on its health URL, whatever the status; empty when it does not answer. */
+        public Optional<String> health(HttpClient http) {
+            return get(http, healthUrl);
+        }
+
+        private static Optional<String> get(HttpClient http, String url) {
+            try {
+                return Optional.of(http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2))
+                        .build(), HttpResponse.BodyHandlers.ofString()).body());
+            } catch (IOException e) {
+                return Optional.empty();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return OptionalDouble.empty();
+                return Optional.empty();
             }
         }
     }

@@ -1,15 +1,12 @@
 package dev.agentevents.bench.faults;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import dev.agentevents.devstack.LocalCluster;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 
@@ -147,15 +144,11 @@ final class FaultInjector {
         return worst;
     }
 
-    /** What {@code service} answers on {@code /health}, or a missing node if it does not answer. */
+    /** What {@code service} answers on {@code /health}, or a missing node if it does not answer JSON. */
     private JsonNode health(LocalCluster.Service service) {
         try {
-            return JSON.readTree(http.send(HttpRequest.newBuilder(URI.create(service.healthUrl()))
-                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).body());
-        } catch (IOException e) {
-            return MissingNode.getInstance();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            return JSON.readTree(service.health(http).orElse(""));
+        } catch (JsonProcessingException e) {
             return MissingNode.getInstance();
         }
     }
