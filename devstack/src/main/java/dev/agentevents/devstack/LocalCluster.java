@@ -24,6 +24,7 @@ import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 /**
  * The pipeline as separate JVM processes on loopback, without Docker: Kafka brokers (KRaft, RF 3 and
@@ -32,10 +33,13 @@ import java.util.function.Consumer;
  */
 public final class LocalCluster implements AutoCloseable {
 
-    /** How many of each; {@code dir} holds data and one log file per process. */
-    public record Options(Path dir, int brokers, int routers, int fanouts, int partitions) {
+    /**
+     * How many of each; {@code dir} holds data and one log file per process; {@code jvmOptions}: more options of
+     * every process ({@link JavaProcess#C1_ONLY} to start fast, none to run at full speed once warm).
+     */
+    public record Options(Path dir, int brokers, int routers, int fanouts, int partitions, List<String> jvmOptions) {
         public static Options defaults(Path dir) {
-            return new Options(dir, 3, 2, 2, Topics.DEFAULT_PARTITIONS);
+            return new Options(dir, 3, 2, 2, Topics.DEFAULT_PARTITIONS, JavaProcess.C1_ONLY);
         }
     }
 
@@ -99,7 +103,8 @@ public final class LocalCluster implements AutoCloseable {
         Path dir = Files.createDirectories(options.dir());
         progress.accept("starting " + options.brokers() + " Kafka brokers as child JVMs");
         EmbeddedKafka kafka = EmbeddedKafka.builder().nodes(options.brokers()).mode(EmbeddedKafka.Mode.CHILD_PROCESS)
-                .dataDir(dir.resolve("kafka")).childHeapMb(384).startTimeout(Duration.ofSeconds(120)).start();
+                .dataDir(dir.resolve("kafka")).childHeapMb(384).childJvmOptions(options.jvmOptions())
+                .startTimeout(Duration.ofSeconds(120)).start();
         Map<String, Service> services = new LinkedHashMap<>();
         try {
             String bootstrap = kafka.bootstrapServers();
@@ -108,7 +113,7 @@ public final class LocalCluster implements AutoCloseable {
                     "KAFKA_BOOTSTRAP_SERVERS", bootstrap,
                     "REGISTRY_PORT", Integer.toString(registryPort),
                     "REGISTRY_REPLICATION_FACTOR", Integer.toString(Math.min(3, options.brokers()))),
-                    "http://127.0.0.1:" + registryPort, "http://127.0.0.1:" + registryPort + "/health", dir, 256);
+                    "http://127.0.0.1:" + registryPort, "http://127.0.0.1:" + registryPort + "/health", dir, 256, options.jvmOptions());
             services.put(registry.name(), registry);
             progress.accept("starting the schema registry");
             awaitHealthy(registry);
@@ -135,7 +140,7 @@ public final class LocalCluster implements AutoCloseable {
                 env.put("ROUTER_COMMIT_INTERVAL_MS", System.getenv().getOrDefault("ROUTER_COMMIT_INTERVAL_MS", "250"));
                 Service router = service("router-" + i, "dev.agentevents.router.RouterMain", env,
                         "metrics http://127.0.0.1:" + port + "/metrics", "http://127.0.0.1:" + port + "/health", dir,
-                        512);
+                        512, options.jvmOptions());
                 services.put(router.name(), router);
             }
             String secret = "local-cluster-demo-secret-" + Long.toHexString(System.nanoTime()) + "-0123456789";
@@ -153,7 +158,8 @@ public final class LocalCluster implements AutoCloseable {
                 env.put("FANOUT_MAX_CONNECTIONS_PER_ADDRESS", "20000");
                 env.put("FANOUT_SESSION_TIMEOUT_MS", "3000");
                 Service fanout = service("fanout-" + i, "dev.agentevents.fanout.FanoutMain", env,
-                        "http://127.0.0.1:" + port + "/", "http://127.0.0.1:" + port + "/health", dir, 512);
+                        "http://127.0.0.1:" + port + "/", "http://127.0.0.1:" + port + "/health", dir, 512,
+                        options.jvmOptions());
                 services.put(fanout.name(), fanout);
             }
             progress.accept("starting " + options.routers() + " routers and " + options.fanouts()
@@ -170,9 +176,10 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     private static Service service(String name, String mainClass, Map<String, String> env, String address,
-                                   String health, Path dir, int heapMb) {
+                                   String health, Path dir, int heapMb, List<String> jvmOptions) {
         JavaProcess process = new JavaProcess(name, mainClass, List.of(),
-                List.of("-Xmx" + heapMb + "m", "-XX:+UseSerialGC"),
+                Stream.concat(Stream.of("-Xmx" + heapMb + "m", "-XX:+UseSerialGC"),
+                        jvmOptions.stream()).toList(),
                 env, dir.resolve("logs").resolve(name + ".log"));
         process.start();
         return new Service(name, address, health, process);

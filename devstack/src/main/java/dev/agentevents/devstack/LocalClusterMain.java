@@ -31,7 +31,7 @@ public final class LocalClusterMain implements Callable<Integer> {
     public Integer call() throws Exception {
         long t0 = System.nanoTime();
         LocalCluster cluster = LocalCluster.start(new LocalCluster.Options(dir, brokers, routers, fanouts,
-                dev.agentevents.schemas.Topics.DEFAULT_PARTITIONS),
+                dev.agentevents.schemas.Topics.DEFAULT_PARTITIONS, dev.agentevents.embedded.JavaProcess.C1_ONLY),
                 step -> System.err.printf("[%5.1fs] %s ...%n", (System.nanoTime() - t0) / 1e9, step));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -69,6 +69,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         private final Map<String, String> overrides = new LinkedHashMap<>();
         private Duration startTimeout = Duration.ofSeconds(60);
         private int childHeapMb = 512;
+        private List<String> childJvmOptions = JavaProcess.C1_ONLY;
 
         private Builder() {
         }
@@ -119,6 +120,12 @@ public final class EmbeddedKafka implements AutoCloseable {
             return this;
         }
 
+        /** More options of each child JVM; default {@link JavaProcess#C1_ONLY} (brokers that start fast). */
+        public Builder childJvmOptions(List<String> options) {
+            this.childJvmOptions = List.copyOf(options);
+            return this;
+        }
+
         public EmbeddedKafka start() {
             Path dir;
             try {
@@ -131,7 +138,7 @@ public final class EmbeddedKafka implements AutoCloseable {
             for (int id = 1; id <= nodeCount; id++) {
                 Properties props = layout.brokerProperties(id, overrides);
                 nodes.add(new KafkaNode(id, layout.brokerPort(id), dir.resolve("node-" + id), props, layout.clusterId(),
-                        childHeapMb));
+                        childHeapMb, childJvmOptions));
             }
             EmbeddedKafka kafka = new EmbeddedKafka(this, dir, nodes);
             try {

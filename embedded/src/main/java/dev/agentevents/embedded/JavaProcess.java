@@ -17,8 +17,22 @@ import java.util.concurrent.TimeUnit;
  * A child JVM running one main class with this JVM's classpath, its environment and its own log file; it can be
  * stopped (SIGTERM), killed (SIGKILL) and started again with the same settings. Children still running when
  * this JVM exits are killed with it.
+ *
+ * <p>The environment variable {@value #OPTIONS_VARIABLE} adds options after the caller's, so they win (e.g.
+ * {@code -XX:TieredStopAtLevel=4} undoes {@link #C1_ONLY}).
  */
 public final class JavaProcess {
+
+    /** Extra options for every child JVM, separated by spaces; they come last, so they win. */
+    public static final String OPTIONS_VARIABLE = "CHILD_JVM_OPTIONS";
+
+    /**
+     * Compile with C1 only, for children that must start fast rather than run fast: a local cluster packs ten JVMs
+     * onto two cores, and with the default tiered compilation their C2 compiler threads kept both cores busy for
+     * minutes after a start (the fault smoke's routers fell 89 s behind 60 events/s; C1 only, 22–29 s; see
+     * docs/operations.md).
+     */
+    public static final List<String> C1_ONLY = List.of("-XX:TieredStopAtLevel=1");
 
     private static final Set<Process> CHILDREN = ConcurrentHashMap.newKeySet();
 
@@ -55,6 +69,10 @@ public final class JavaProcess {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmOptions);
+        String extra = System.getenv(OPTIONS_VARIABLE);
+        if (extra != null && !extra.isBlank()) {
+            cmd.addAll(List.of(extra.trim().split("\\s+")));
+        }
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(mainClass);

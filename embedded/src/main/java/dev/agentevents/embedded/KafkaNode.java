@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.Properties;
+import java.util.stream.Stream;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import kafka.tools.StorageTool;
@@ -24,17 +25,20 @@ final class KafkaNode {
     private final Properties props;
     private final String clusterId;
     private final int childHeapMb;
+    private final List<String> childJvmOptions;
     private KafkaRaftServer server;
     private boolean killed;
     private JavaProcess process;
 
-    KafkaNode(int id, int brokerPort, Path dir, Properties props, String clusterId, int childHeapMb) {
+    KafkaNode(int id, int brokerPort, Path dir, Properties props, String clusterId, int childHeapMb,
+              List<String> childJvmOptions) {
         this.id = id;
         this.brokerPort = brokerPort;
         this.dir = dir;
         this.props = props;
         this.clusterId = clusterId;
         this.childHeapMb = childHeapMb;
+        this.childJvmOptions = childJvmOptions;
         props.setProperty("log.dirs", dir.resolve("data").toString());
     }
 
@@ -154,7 +158,8 @@ final class KafkaNode {
             throw new UncheckedIOException("cannot write " + log4j, e);
         }
         return new JavaProcess("kafka-" + id, "kafka.Kafka", List.of(propsFile.toString()),
-                List.of("-Xmx" + childHeapMb + "m", "-XX:+UseSerialGC", "-Dlog4j2.configurationFile=" + log4j.toUri()),
+                Stream.concat(Stream.of("-Xmx" + childHeapMb + "m", "-XX:+UseSerialGC",
+                        "-Dlog4j2.configurationFile=" + log4j.toUri()), childJvmOptions.stream()).toList(),
                 java.util.Map.of(), dir.resolve("kafka.log"));
     }
 

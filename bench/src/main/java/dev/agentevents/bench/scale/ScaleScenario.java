@@ -56,6 +56,9 @@ public final class ScaleScenario {
     private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(120);
     /** The longest warm-up of a full run; a smoke run waits no longer than its own warm-up. */
     public static final double MAX_WARMUP_SECONDS = 15;
+
+    /** A throughput benchmark: the processes compile as in production (not C1 only), and each round warms up. */
+    private static final List<String> FULL_JIT = List.of();
     private static final int STEADY_SECONDS = 3;
 
     private final PipelineScenarios.Settings settings;
@@ -103,7 +106,7 @@ public final class ScaleScenario {
     private void routerRounds(Series two, Series one) throws Exception {
         Path dir = Files.createTempDirectory("bench-scale-routers");
         try (Cleanup cleanup = new Cleanup(dir); LocalCluster cluster = LocalCluster.start(new LocalCluster.Options(dir, 1, 2, 0,
-                settings.partitions()), step -> { })) {
+                settings.partitions(), FULL_JIT), step -> { })) {
             Meter meter = new Meter();
             AvroDeserializer<GenericRecord> decoder = AvroDeserializer.generic(
                     new SchemaRegistryClient(cluster.registryUrl()));
@@ -244,7 +247,7 @@ public final class ScaleScenario {
     private void fanoutRounds(Series two, Series one) throws Exception {
         Path dir = Files.createTempDirectory("bench-scale-fanout");
         try (Cleanup cleanup = new Cleanup(dir); LocalCluster cluster = LocalCluster.start(new LocalCluster.Options(dir, 1, 0, 2,
-                settings.partitions()), step -> { })) {
+                settings.partitions(), FULL_JIT), step -> { })) {
             List<LocalCluster.Service> nodes = List.of(cluster.service("fanout-1"), cluster.service("fanout-2"));
             for (int round = 1; round <= settings.rounds(); round++) {
                 if (round > 1) {
