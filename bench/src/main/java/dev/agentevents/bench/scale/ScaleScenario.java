@@ -56,23 +56,25 @@ public final class ScaleScenario {
     private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(120);
     /** The longest warm-up of a full run; a smoke run waits no longer than its own warm-up. */
     public static final double MAX_WARMUP_SECONDS = 15;
-
-    /** A throughput benchmark: the processes compile as in production (not C1 only), and each round warms up. */
-    private static final List<String> FULL_JIT = List.of();
     private static final int STEADY_SECONDS = 3;
 
     private final PipelineScenarios.Settings settings;
     private final PrintStream progress;
     private final int connections;
     private final double maxWarmupSeconds;
+    private final List<String> jvmOptions;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    /** {@code maxWarmupSeconds}: how long a warm-up may wait for a steady rate before measuring anyway. */
+    /**
+     * @param maxWarmupSeconds how long a warm-up may wait for a steady rate before measuring anyway
+     * @param jvmOptions more options of the cluster's processes: none to measure them compiling as in production
+     */
     public ScaleScenario(PipelineScenarios.Settings settings, int connections, double maxWarmupSeconds,
-                         PrintStream progress) {
+                         List<String> jvmOptions, PrintStream progress) {
         this.settings = settings;
         this.connections = connections;
         this.maxWarmupSeconds = maxWarmupSeconds;
+        this.jvmOptions = List.copyOf(jvmOptions);
         this.progress = progress;
     }
 
@@ -106,7 +108,7 @@ public final class ScaleScenario {
     private void routerRounds(Series two, Series one) throws Exception {
         Path dir = Files.createTempDirectory("bench-scale-routers");
         try (Cleanup cleanup = new Cleanup(dir); LocalCluster cluster = LocalCluster.start(new LocalCluster.Options(dir, 1, 2, 0,
-                settings.partitions(), FULL_JIT), step -> { })) {
+                settings.partitions(), jvmOptions), step -> { })) {
             Meter meter = new Meter();
             AvroDeserializer<GenericRecord> decoder = AvroDeserializer.generic(
                     new SchemaRegistryClient(cluster.registryUrl()));
@@ -247,7 +249,7 @@ public final class ScaleScenario {
     private void fanoutRounds(Series two, Series one) throws Exception {
         Path dir = Files.createTempDirectory("bench-scale-fanout");
         try (Cleanup cleanup = new Cleanup(dir); LocalCluster cluster = LocalCluster.start(new LocalCluster.Options(dir, 1, 0, 2,
-                settings.partitions(), FULL_JIT), step -> { })) {
+                settings.partitions(), jvmOptions), step -> { })) {
             List<LocalCluster.Service> nodes = List.of(cluster.service("fanout-1"), cluster.service("fanout-2"));
             for (int round = 1; round <= settings.rounds(); round++) {
                 if (round > 1) {
