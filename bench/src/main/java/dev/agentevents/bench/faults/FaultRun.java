@@ -84,7 +84,13 @@ public final class FaultRun {
                         failedSends.incrementAndGet();
                     }
                 }).start();
-                awaitFlowing(injector, acknowledged, clients, t0);
+                progress.println("waiting until clients are shown what the agents publish ...");
+                if (!awaitFlowing(injector, acknowledged, clients, t0, Duration.ofMinutes(5))) {
+                    throw new IllegalStateException(String.format(Locale.ROOT, "the pipeline did not start "
+                            + "delivering within 5 minutes: %,d of %,d acknowledged events not shown, routers %d ms "
+                            + "behind", missing(acknowledged, clients), acknowledged.size(),
+                            injector.routersBehindMs()));
+                }
                 sleep(settings.settleSeconds());
                 // short: each fault once; long: one fault a minute, in turn
                 int count = settings.longMode() ? settings.minutes() : FaultInjector.CYCLE.size();
@@ -94,6 +100,12 @@ public final class FaultRun {
                             (minuteStart - t0) / 1e9, i + 1, count, acknowledged.size(), clients.delivered());
                     faults.add(injector.inject(FaultInjector.CYCLE.get(i % FaultInjector.CYCLE.size()),
                             i / FaultInjector.CYCLE.size(), clients.startedAtMs));
+                    // the next fault (or the end) meets a pipeline that has recovered from this one, so this
+                    // fault's window holds its whole cost, and the next is measured on its own
+                    if (!awaitFlowing(injector, acknowledged, clients, t0, Duration.ofMinutes(3))) {
+                        progress.printf("[%6.1fs] not flowing again within 3 minutes; going on%n",
+                                (System.nanoTime() - t0) / 1e9);
+                    }
                     double spent = (System.nanoTime() - minuteStart) / 1e9;
                     sleep(settings.longMode() ? Math.max(settings.settleSeconds(), 60 - spent)
                             : settings.settleSeconds());
@@ -150,14 +162,13 @@ public final class FaultRun {
 
     /**
      * Waits until the pipeline shows clients what the agents publish (at most one second of events not shown yet)
-     * and the routers have read their input up to the present, so the first fault meets a warm pipeline rather than
-     * one still assigning its tasks; fails after five minutes (a cold cluster of ten JVMs on 2 cores took 2–3 to
-     * catch up with 150 events/s), showing how far behind the routers are every 15 s.
+     * and the routers have read their input up to the present, so a fault meets a warm pipeline rather than one
+     * still assigning its tasks or recovering from the fault before; false after {@code limit}. Shows how far
+     * behind the routers are every 15 s.
      */
-    private void awaitFlowing(FaultInjector injector, Map<String, Published> acknowledged, AuditClients clients,
-                              long t0) throws InterruptedException {
-        progress.println("waiting until clients are shown what the agents publish ...");
-        long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+    private boolean awaitFlowing(FaultInjector injector, Map<String, Published> acknowledged, AuditClients clients,
+                                 long t0, Duration limit) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
         long nextReport = System.nanoTime() + Duration.ofSeconds(15).toNanos();
         while (true) {
             long notShown = missing(acknowledged, clients);
@@ -166,15 +177,13 @@ public final class FaultRun {
                     && behind < FaultAudit.ROUTERS_CAUGHT_UP_MS) {
                 progress.printf("[%6.1fs] flowing: %,d events acknowledged, %,d not shown yet%n",
                         (System.nanoTime() - t0) / 1e9, acknowledged.size(), notShown);
-                return;
+                return true;
             }
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException(String.format(Locale.ROOT, "the pipeline did not start delivering "
-                        + "within 5 minutes: %,d of %,d acknowledged events not shown, routers %d ms behind",
-                        notShown, acknowledged.size(), behind));
+                return false;
             }
             if (System.nanoTime() > nextReport) {
-                progress.printf("[%6.1fs] warming up: %,d of %,d acknowledged events not shown yet, routers %.1f s "
+                progress.printf("[%6.1fs] not flowing yet: %,d of %,d acknowledged events not shown yet, routers %.1f s "
                         + "behind%n", (System.nanoTime() - t0) / 1e9, notShown, acknowledged.size(), behind / 1000.0);
                 nextReport += Duration.ofSeconds(15).toNanos();
             }
@@ -236,9 +245,9 @@ public final class FaultRun {
         }
         for (int i = 0; i < faults.size(); i++) {
             FaultAudit.Fault fault = faults.get(i);
-            // a fault's window: until the next fault, at most a minute, never into the finishing phase
-            long windowEnd = Math.min(finishingAt, i + 1 < faults.size() ? faults.get(i + 1).atMs()
-                    : fault.atMs() + 60_000);
+            // a fault's window: until the next fault, which waits until deliveries flow again, or until the
+            // finishing phase, never into it (runs end there, and users wait for nothing)
+            long windowEnd = i + 1 < faults.size() ? faults.get(i + 1).atMs() : finishingAt;
             rows.add(new FaultReport.Row(fault, FaultAudit.impact(perBucket, AuditClients.BUCKET_MS, fault.atMs(),
                     windowEnd), FaultAudit.userWaits(deliveryTimes, fault.atMs(), windowEnd)));
         }
