@@ -3,6 +3,8 @@
 //   node agui.mjs sse <url> <token> <runId> [lastEventId] [n]  a plain SSE reader of GET /ag-ui/runs/<runId>; stops
 //                                                               after n events when given (a dropped connection)
 //   node agui.mjs verify                                        reads events (JSON) on stdin: verifyEvents + schemas
+//   node agui.mjs runs <url>                                    reads [{token, runId}] (JSON) on stdin: reads each
+//                                                               run's stream (sse) and verifies it, all at once
 // Every event is checked against @ag-ui/core's schemas; the tools come from AGUI_TOOLS (target/js-tools).
 import { createRequire } from 'node:module';
 
@@ -69,17 +71,38 @@ async function sse([url, token, runId, lastEventId, limit]) {
   return { status: 200, events };
 }
 
+async function runs([url], requests) {
+  return {
+    runs: await Promise.all(requests.map(async ({ token, runId }) => {
+      const stream = await sse([url, token, runId]);
+      if (stream.status !== 200) return { runId, ...stream };
+      try {
+        await verify(stream.events.map((e) => e.event));
+        return { runId, ...stream, verified: true };
+      } catch (error) {
+        return { runId, ...stream, verified: false, error: String(error.message || error) };
+      }
+    })),
+  };
+}
+
+async function stdinJson() {
+  let input = '';
+  for await (const chunk of process.stdin) input += chunk;
+  return JSON.parse(input);
+}
+
 async function main() {
   if (mode === 'agent') return agent(args);
   if (mode === 'sse') return sse(args);
   if (mode === 'verify') {
-    let input = '';
-    for await (const chunk of process.stdin) input += chunk;
-    await verify(JSON.parse(input));
+    await verify(await stdinJson());
     return { verified: true };
   }
+  if (mode === 'runs') return runs(args, await stdinJson());
   throw new Error(`unknown mode ${mode}`);
 }
 
-main().then((result) => { process.stdout.write(`${JSON.stringify(result)}\n`); process.exit(0); },
-  (error) => { process.stdout.write(`${JSON.stringify({ error: String(error.message || error) })}\n`); process.exit(1); });
+// exit only once the line is written: a pipe takes a long line in parts, and exiting earlier cuts it
+const print = (result, code) => process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(code));
+main().then((result) => print(result, 0), (error) => print({ error: String(error.message || error) }, 1));
