@@ -108,7 +108,10 @@ final class WebSocketTransport {
                     subscriber.closeNow(UNAUTHORIZED, "token expired; connect again with a fresh one");
                 });
         Connections.Connection connection = connections.track(subscriber, FanoutMetrics.Transport.WEBSOCKET,
-                () -> socket.writePing(Buffer.buffer()), () -> socket.close((short) 1001, "server closed the connection"),
+                // killed through the subscriber: it stops writing before the close frame goes out (a frame the
+                // feed wrote straight to the socket after the close frame was a protocol error to the browser)
+                () -> socket.writePing(Buffer.buffer()),
+                () -> subscriber.closeNow((short) 1001, "server closed the connection"),
                 () -> {
                     lifetime.cancel();
                     admitted.reservation().release();
