@@ -113,7 +113,8 @@ public final class LocalCluster implements AutoCloseable {
                     "KAFKA_BOOTSTRAP_SERVERS", bootstrap,
                     "REGISTRY_PORT", Integer.toString(registryPort),
                     "REGISTRY_REPLICATION_FACTOR", Integer.toString(Math.min(3, options.brokers()))),
-                    "http://127.0.0.1:" + registryPort, "http://127.0.0.1:" + registryPort + "/health", dir, 256, options.jvmOptions());
+                    "http://127.0.0.1:" + registryPort, "http://127.0.0.1:" + registryPort + "/health", dir, 256,
+                    options.jvmOptions());
             services.put(registry.name(), registry);
             progress.accept("starting the schema registry");
             awaitHealthy(registry);

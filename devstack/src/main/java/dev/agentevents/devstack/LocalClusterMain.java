@@ -1,5 +1,6 @@
 package dev.agentevents.devstack;
 
+import dev.agentevents.embedded.JavaProcess;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -31,7 +32,7 @@ public final class LocalClusterMain implements Callable<Integer> {
     public Integer call() throws Exception {
         long t0 = System.nanoTime();
         LocalCluster cluster = LocalCluster.start(new LocalCluster.Options(dir, brokers, routers, fanouts,
-                dev.agentevents.schemas.Topics.DEFAULT_PARTITIONS, dev.agentevents.embedded.JavaProcess.C1_ONLY),
+                dev.agentevents.schemas.Topics.DEFAULT_PARTITIONS, JavaProcess.C1_ONLY),
                 step -> System.err.printf("[%5.1fs] %s ...%n", (System.nanoTime() - t0) / 1e9, step));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -183,8 +183,9 @@ public final class FaultRun {
                 return false;
             }
             if (System.nanoTime() > nextReport) {
-                progress.printf("[%6.1fs] not flowing yet: %,d of %,d acknowledged events not shown yet, routers %.1f s "
-                        + "behind%n", (System.nanoTime() - t0) / 1e9, notShown, acknowledged.size(), behind / 1000.0);
+                progress.printf("[%6.1fs] not flowing yet: %,d of %,d acknowledged events not shown yet, routers "
+                        + "%.1f s behind%n", (System.nanoTime() - t0) / 1e9, notShown, acknowledged.size(),
+                        behind / 1000.0);
                 nextReport += Duration.ofSeconds(15).toNanos();
             }
             Thread.sleep(500);
