@@ -168,9 +168,7 @@ class SimulatedRunsAgUiIT {
         builder.environment().put("AGUI_TOOLS", TOOLS.toString());
         Process process = builder.start();
         try (OutputStream in = process.getOutputStream()) {
-            if (input != null) {
-                in.write(input.getBytes(StandardCharsets.UTF_8));
-            }
+            in.write(input.getBytes(StandardCharsets.UTF_8));
         }
         String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();

@@ -108,8 +108,9 @@ final class WebSocketTransport {
                     subscriber.closeNow(UNAUTHORIZED, "token expired; connect again with a fresh one");
                 });
         Connections.Connection connection = connections.track(subscriber, FanoutMetrics.Transport.WEBSOCKET,
-                // killed through the subscriber: it stops writing before the close frame goes out (a frame the
-                // feed wrote straight to the socket after the close frame was a protocol error to the browser)
+                // once the subscriber exists, every close goes through it (here and below): it stops writing
+                // before the close frame goes out (a frame the feed wrote straight to the socket after the close
+                // frame was a protocol error to the browser)
                 () -> socket.writePing(Buffer.buffer()),
                 () -> subscriber.closeNow((short) 1001, "server closed the connection"),
                 () -> {
@@ -124,12 +125,12 @@ final class WebSocketTransport {
             switch (limit.text(text)) {
                 case TOO_LARGE -> {
                     metrics.refused(Refusal.CLIENT_MESSAGE_SIZE);
-                    socket.close(MESSAGE_TOO_BIG, "messages are limited to " + config.clients().maxClientFrameBytes()
-                            + " bytes");
+                    subscriber.closeNow(MESSAGE_TOO_BIG, "messages are limited to "
+                            + config.clients().maxClientFrameBytes() + " bytes");
                 }
                 case TOO_MANY -> {
                     metrics.refused(Refusal.CLIENT_MESSAGE_RATE);
-                    socket.close(POLICY_VIOLATION, "more than " + config.clients().maxClientMessagesPerSecond()
+                    subscriber.closeNow(POLICY_VIOLATION, "more than " + config.clients().maxClientMessagesPerSecond()
                             + " messages per second");
                 }
                 case ACCEPTED -> message(text, admitted.userId(), subscriber, lifetime, socket);
@@ -139,7 +140,7 @@ final class WebSocketTransport {
         socket.binaryMessageHandler(b -> {
             if (limit.binary() == ClientMessageLimit.Verdict.BINARY) {
                 metrics.refused(Refusal.BINARY_FRAME);
-                socket.close(UNSUPPORTED_DATA, "binary frames are not accepted");
+                subscriber.closeNow(UNSUPPORTED_DATA, "binary frames are not accepted");
             }
         });
         socket.exceptionHandler(e -> LOG.debug("socket of {}: {}", admitted.userId(), e.toString()));
