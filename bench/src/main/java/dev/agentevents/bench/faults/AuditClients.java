@@ -77,8 +77,8 @@ final class AuditClients implements AutoCloseable {
         final AtomicLong connections = new AtomicLong();
         /** Whether a {@code welcome} has told this client where its stream starts. */
         volatile boolean welcomed;
-        /** Milliseconds since the clients started, of every event delivered (event loop only). */
-        final java.util.List<Long> deliveredAt = new java.util.ArrayList<>();
+        /** Every event delivered, in order (written on the event loop, read under its lock). */
+        final java.util.List<FaultAudit.Delivery> deliveries = new java.util.ArrayList<>();
         private int attempt;
 
         Client(String user) {
@@ -181,9 +181,11 @@ final class AuditClients implements AutoCloseable {
             if (eventType.equals("agent_completed") || eventType.equals("agent_failed")) {
                 ended.put(event.path("runId").asText(), true);
             }
-            long sinceStart = System.currentTimeMillis() - startedAtMs;
-            synchronized (deliveredAt) {
-                deliveredAt.add(sinceStart);
+            long now = System.currentTimeMillis();
+            long sinceStart = now - startedAtMs;
+            long occurredAt = event.path("occurredAt").asLong(now);
+            synchronized (deliveries) {
+                deliveries.add(new FaultAudit.Delivery(sinceStart, Math.max(0, now - occurredAt)));
             }
             int bucket = (int) (sinceStart / BUCKET_MS);
             if (bucket < deliveriesPer100Ms.length()) {

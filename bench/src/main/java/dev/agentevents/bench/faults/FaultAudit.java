@@ -7,7 +7,8 @@ import java.util.List;
 /**
  * The fault audit's arithmetic, with no I/O: from deliveries counted per time bucket and each user's delivery
  * times, what a fault cost — the longest stretch without any delivery to anyone, the time until the delivery rate
- * recovered, and how long users waited — and whether a registry outage stopped deliveries.
+ * recovered, how long users waited between deliveries and how late their events came — and whether a registry
+ * outage stopped deliveries.
  */
 final class FaultAudit {
 
@@ -50,7 +51,15 @@ final class FaultAudit {
     }
 
     /**
-     * How long users waited between two deliveries in a window: for each user, the longest wait that overlaps it;
+     * One event shown to a user: when ({@code atMs}, since the clients started) and how long after the agent made
+     * it ({@code delayMs}: from its {@code occurredAt}, stamped when the agent published it, to the client's frame).
+     */
+    record Delivery(long atMs, long delayMs) {
+    }
+
+    /**
+     * How long users waited between two deliveries in a window (or, for {@link #eventDelays}, how late their
+     * latest-shown event was): for each user, the longest wait that overlaps it;
      * then the median, 95th and 99th percentile and the longest of those, over the users that waited at all.
      */
     record UserWaits(int users, double p50Seconds, double p95Seconds, double p99Seconds, double maxSeconds) {
@@ -94,15 +103,15 @@ final class FaultAudit {
 
     /**
      * {@link UserWaits} over [{@code fromMs}, {@code toMs}): a wait counts when it ends after {@code fromMs} and by
-     * {@code toMs}; {@code deliveryTimes} holds each user's delivery times in order.
+     * {@code toMs}; {@code deliveries} holds each user's deliveries in order.
      */
-    static UserWaits userWaits(Collection<List<Long>> deliveryTimes, long fromMs, long toMs) {
+    static UserWaits userWaits(Collection<List<Delivery>> deliveries, long fromMs, long toMs) {
         List<Long> longest = new ArrayList<>();
-        for (List<Long> times : deliveryTimes) {
+        for (List<Delivery> own : deliveries) {
             long worst = -1;
-            for (int i = 1; i < times.size(); i++) {
-                long a = times.get(i - 1);
-                long b = times.get(i);
+            for (int i = 1; i < own.size(); i++) {
+                long a = own.get(i - 1).atMs();
+                long b = own.get(i).atMs();
                 if (b > fromMs && a < toMs && b <= toMs) {
                     worst = Math.max(worst, b - a);
                 }
@@ -111,6 +120,31 @@ final class FaultAudit {
                 longest.add(worst);
             }
         }
+        return summary(longest);
+    }
+
+    /**
+     * For each user, the longest delay (agent's publish → client's frame) of an event shown in [{@code fromMs},
+     * {@code toMs}); then the percentiles and the longest of those, as for {@link #userWaits}. This is the silence
+     * the system caused: a user whose agent is thinking waits between deliveries, but no event of theirs is late.
+     */
+    static UserWaits eventDelays(Collection<List<Delivery>> deliveries, long fromMs, long toMs) {
+        List<Long> longest = new ArrayList<>();
+        for (List<Delivery> own : deliveries) {
+            long worst = -1;
+            for (Delivery delivery : own) {
+                if (delivery.atMs() >= fromMs && delivery.atMs() < toMs) {
+                    worst = Math.max(worst, delivery.delayMs());
+                }
+            }
+            if (worst >= 0) {
+                longest.add(worst);
+            }
+        }
+        return summary(longest);
+    }
+
+    private static UserWaits summary(List<Long> longest) {
         longest.sort(null);
         return new UserWaits(longest.size(), percentile(longest, 50), percentile(longest, 95),
                 percentile(longest, 99), longest.isEmpty() ? 0 : longest.get(longest.size() - 1) / 1000.0);

@@ -25,8 +25,12 @@ public final class FaultReport {
                   long orderViolations, long otherUsers, long unfinished, long gaps, long repeats, long reconnects) {
     }
 
-    /** One fault and what it cost. */
-    record Row(FaultAudit.Fault fault, FaultAudit.Impact impact, FaultAudit.UserWaits waits) {
+    /**
+     * One fault and what it cost: {@code delays}, how late users' events were shown (the silence the system caused);
+     * {@code waits}, how long users waited between deliveries (agents' own pauses included).
+     */
+    record Row(FaultAudit.Fault fault, FaultAudit.Impact impact, FaultAudit.UserWaits waits,
+               FaultAudit.UserWaits delays) {
     }
 
     /** The numbers, the table, and whether every check passed. */
@@ -64,14 +68,16 @@ public final class FaultReport {
         check(md, "events the servers sent again, dropped by the clients' seq check", checks.repeats());
         check(md, "client reconnects", checks.reconnects());
         StringBuilder table = new StringBuilder("| fault | at | down for | no delivery to anyone for | "
-                + "longest wait of one user | users' longest waits p50 / p95 / p99 | "
-                + "delivery rate back to ≥ ½ after |\n|---|---|---|---|---|---|---|\n");
+                + "latest event of one user (agent's publish → shown) | users' latest events p50 / p95 / p99 | "
+                + "longest wait of one user between deliveries | users' longest waits p50 / p95 / p99 | "
+                + "delivery rate back to ≥ ½ after |\n|---|---|---|---|---|---|---|---|---|\n");
         ArrayNode faultList = json.putArray("faults");
         int registryStalls = 0;
         for (Row row : rows) {
             FaultAudit.Fault fault = row.fault();
             FaultAudit.Impact impact = row.impact();
             FaultAudit.UserWaits waits = row.waits();
+            FaultAudit.UserWaits delays = row.delays();
             double down = (fault.restartedAtMs() - fault.atMs()) / 1000.0;
             boolean flowingBefore = impact.deliveredBefore() > 0;
             faultList.addObject().put("what", fault.what()).put("atSeconds", fault.atMs() / 1000.0)
@@ -79,6 +85,9 @@ public final class FaultReport {
                     .put("longestUserWaitSeconds", waits.maxSeconds()).put("userWaitP50Seconds", waits.p50Seconds())
                     .put("userWaitP95Seconds", waits.p95Seconds()).put("userWaitP99Seconds", waits.p99Seconds())
                     .put("usersWaiting", waits.users())
+                    .put("latestEventOfOneUserSeconds", delays.maxSeconds())
+                    .put("eventDelayP50Seconds", delays.p50Seconds()).put("eventDelayP95Seconds", delays.p95Seconds())
+                    .put("eventDelayP99Seconds", delays.p99Seconds()).put("usersShownEvents", delays.users())
                     .put("recoverySeconds", fault.isBaseline() ? null : impact.recoverySeconds())
                     .put("deliveriesFlowingBefore", flowingBefore).put("routersBehindMsBefore", fault.routersBehindMs());
             if (FaultAudit.registryStoppedDeliveries(fault, impact.longestStallSeconds(), flowingBefore,
@@ -90,8 +99,9 @@ public final class FaultReport {
                     : "";
             double recovery = impact.recoverySeconds();
             table.append(String.format(Locale.ROOT, "| %s%s | %.0f s | %.1f s | %.1f s | %.1f s | %.1f / %.1f / %.1f s "
-                            + "| %s |%n", fault.what(), note, fault.atMs() / 1000.0, down, impact.longestStallSeconds(),
-                    waits.maxSeconds(), waits.p50Seconds(), waits.p95Seconds(), waits.p99Seconds(),
+                            + "| %.1f s | %.1f / %.1f / %.1f s | %s |%n", fault.what(), note, fault.atMs() / 1000.0, down,
+                    impact.longestStallSeconds(), delays.maxSeconds(), delays.p50Seconds(), delays.p95Seconds(),
+                    delays.p99Seconds(), waits.maxSeconds(), waits.p50Seconds(), waits.p95Seconds(), waits.p99Seconds(),
                     fault.isBaseline() ? "—" : recovery < 0 ? "not within the window"
                             : recovery == 0 ? "never fell below" : String.format(Locale.ROOT, "%.1f s", recovery)));
         }

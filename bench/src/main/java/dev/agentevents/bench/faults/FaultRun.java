@@ -212,7 +212,7 @@ public final class FaultRun {
         long gaps = 0;
         long reconnects = 0;
         long repeats = 0;
-        List<List<Long>> deliveryTimes = new ArrayList<>();
+        List<List<FaultAudit.Delivery>> deliveries = new ArrayList<>();
         for (AuditClients.Client client : clients.clients.values()) {
             duplicates += client.duplicates.get();
             repeats += client.repeatsDropped.get();
@@ -220,8 +220,8 @@ public final class FaultRun {
             otherUsers += client.otherUsers.get();
             gaps += client.gaps.get();
             reconnects += Math.max(0, client.connections.get() - 1);
-            synchronized (client.deliveredAt) {
-                deliveryTimes.add(new ArrayList<>(client.deliveredAt));
+            synchronized (client.deliveries) {
+                deliveries.add(new ArrayList<>(client.deliveries));
             }
         }
         Map<String, String> userOfRun = new ConcurrentHashMap<>();
@@ -242,7 +242,7 @@ public final class FaultRun {
             rows.add(new FaultReport.Row(new FaultAudit.Fault(FaultAudit.NO_FAULT, String.format(Locale.ROOT,
                     "no fault (the %.0f s before the first)", (first - from) / 1000.0), from, from, 0),
                     FaultAudit.impact(perBucket, AuditClients.BUCKET_MS, from, first),
-                    FaultAudit.userWaits(deliveryTimes, from, first)));
+                    FaultAudit.userWaits(deliveries, from, first), FaultAudit.eventDelays(deliveries, from, first)));
         }
         for (int i = 0; i < faults.size(); i++) {
             FaultAudit.Fault fault = faults.get(i);
@@ -250,7 +250,8 @@ public final class FaultRun {
             // finishing phase, never into it (runs end there, and users wait for nothing)
             long windowEnd = i + 1 < faults.size() ? faults.get(i + 1).atMs() : finishingAt;
             rows.add(new FaultReport.Row(fault, FaultAudit.impact(perBucket, AuditClients.BUCKET_MS, fault.atMs(),
-                    windowEnd), FaultAudit.userWaits(deliveryTimes, fault.atMs(), windowEnd)));
+                    windowEnd), FaultAudit.userWaits(deliveries, fault.atMs(), windowEnd),
+                    FaultAudit.eventDelays(deliveries, fault.atMs(), windowEnd)));
         }
         return FaultReport.of(settings, seconds, checks, rows);
     }

@@ -46,18 +46,18 @@ class FaultAuditTest {
 
     @Test
     void shouldTakePercentilesOfEachUsersLongestWaitInTheWindow() {
-        List<List<Long>> times = new ArrayList<>();
+        List<List<FaultAudit.Delivery>> times = new ArrayList<>();
         for (int user = 0; user < 100; user++) {
             // every user: a delivery each second, and one wait of (user + 1) * 100 ms inside the window
-            List<Long> own = new ArrayList<>();
+            List<FaultAudit.Delivery> own = new ArrayList<>();
             long t = 0;
             while (t < 40_000) {
-                own.add(t);
+                own.add(new FaultAudit.Delivery(t, 50));
                 t += t == 20_000 ? 1_000 + (user + 1) * 100L : 1_000;
             }
             times.add(own);
         }
-        times.add(List.of(1_000L)); // a user with a single delivery never waited
+        times.add(at(1_000L)); // a user with a single delivery never waited
 
         FaultAudit.UserWaits waits = FaultAudit.userWaits(times, 15_000, 35_000);
 
@@ -70,11 +70,40 @@ class FaultAuditTest {
 
     @Test
     void shouldCountOnlyWaitsThatEndInsideTheWindow() {
-        FaultAudit.UserWaits waits = FaultAudit.userWaits(List.of(List.of(0L, 9_000L, 10_000L, 30_000L)),
-                5_000, 20_000);
+        FaultAudit.UserWaits waits = FaultAudit.userWaits(List.of(at(0L, 9_000L, 10_000L, 30_000L)), 5_000, 20_000);
 
         assertThat(waits.maxSeconds()).as("0 → 9 s overlaps and ends inside; 10 → 30 s ends after").isEqualTo(9.0);
         assertThat(FaultAudit.userWaits(List.of(), 0, 1).users()).isZero();
+    }
+
+    @Test
+    void shouldCountTheLatenessOfEventsNotTheAgentsOwnPauses() {
+        // a user whose agent thinks 12 s between events, each shown 80 ms after it was made
+        List<FaultAudit.Delivery> thinking = List.of(new FaultAudit.Delivery(10_000, 80),
+                new FaultAudit.Delivery(22_000, 80), new FaultAudit.Delivery(34_000, 80));
+        // a user whose events were held back by a fault: the one made at 20.5 s was shown at 27 s
+        List<FaultAudit.Delivery> heldBack = List.of(new FaultAudit.Delivery(20_000, 60),
+                new FaultAudit.Delivery(27_000, 6_500), new FaultAudit.Delivery(27_010, 5_900),
+                new FaultAudit.Delivery(40_000, 70));
+
+        FaultAudit.UserWaits delays = FaultAudit.eventDelays(List.of(thinking, heldBack), 15_000, 35_000);
+        FaultAudit.UserWaits waits = FaultAudit.userWaits(List.of(thinking, heldBack), 15_000, 35_000);
+
+        assertThat(delays.users()).isEqualTo(2);
+        assertThat(delays.maxSeconds()).isEqualTo(6.5);
+        assertThat(delays.p50Seconds()).as("the thinking user's events were all on time").isEqualTo(0.08);
+        assertThat(waits.maxSeconds()).as("between deliveries, the thinking user waited longer").isEqualTo(12.0);
+        assertThat(FaultAudit.eventDelays(List.of(thinking), 40_000, 50_000).users())
+                .as("no event shown in the window").isZero();
+    }
+
+    /** Deliveries at {@code times}, each shown 50 ms after it was made. */
+    private static List<FaultAudit.Delivery> at(long... times) {
+        List<FaultAudit.Delivery> deliveries = new ArrayList<>();
+        for (long t : times) {
+            deliveries.add(new FaultAudit.Delivery(t, 50));
+        }
+        return deliveries;
     }
 
     @Test

@@ -10,7 +10,7 @@ class FaultReportTest {
 
     private static FaultReport.Row row(FaultAudit.Fault fault, double recoverySeconds) {
         return new FaultReport.Row(fault, new FaultAudit.Impact(0.4, recoverySeconds, 1_000),
-                new FaultAudit.UserWaits(200, 3.4, 5.5, 6.8, 7.0));
+                new FaultAudit.UserWaits(200, 3.4, 5.5, 6.8, 7.0), new FaultAudit.UserWaits(200, 0.3, 1.2, 2.6, 3.1));
     }
 
     @Test
@@ -24,8 +24,12 @@ class FaultReportTest {
                 List.of(row(none, 2.0), row(router, 4.5)));
 
         assertThat(result.markdown()).containsPattern("\\| no fault \\(the 20 s before the first\\) \\|[^\\n]*\\| — \\|")
-                .containsPattern("\\| kill -9 router-1 \\|[^\\n]*\\| 4\\.5 s \\|");
+                .containsPattern("\\| kill -9 router-1 \\|[^\\n]*\\| 4\\.5 s \\|")
+                .as("the events' delays first, then the waits between deliveries")
+                .contains("| 3.1 s | 0.3 / 1.2 / 2.6 s | 7.0 s | 3.4 / 5.5 / 6.8 s | 4.5 s |");
         assertThat(result.json().path("faults").get(0).path("recoverySeconds").isNull()).isTrue();
         assertThat(result.json().path("faults").get(1).path("recoverySeconds").asDouble()).isEqualTo(4.5);
+        assertThat(result.json().path("faults").get(1).path("latestEventOfOneUserSeconds").asDouble()).isEqualTo(3.1);
+        assertThat(result.json().path("faults").get(1).path("longestUserWaitSeconds").asDouble()).isEqualTo(7.0);
     }
 }
