@@ -59,10 +59,12 @@ final class FaultAudit {
 
     /**
      * How long users waited between two deliveries in a window (or, for {@link #eventDelays}, how late their
-     * latest-shown event was): for each user, the longest wait that overlaps it;
+     * latest-shown event was); {@code longestEndedAtSeconds}: when the longest one ended (since the clients started),
+     * to find it in the processes' logs: for each user, the longest wait that overlaps it;
      * then the median, 95th and 99th percentile and the longest of those, over the users that waited at all.
      */
-    record UserWaits(int users, double p50Seconds, double p95Seconds, double p99Seconds, double maxSeconds) {
+    record UserWaits(int users, double p50Seconds, double p95Seconds, double p99Seconds, double maxSeconds,
+                     double longestEndedAtSeconds) {
     }
 
     /** Deliveries between {@code fromMs} and {@code toMs}, from counts per bucket of {@code bucketMs}. */
@@ -107,20 +109,26 @@ final class FaultAudit {
      */
     static UserWaits userWaits(Collection<List<Delivery>> deliveries, long fromMs, long toMs) {
         List<Long> longest = new ArrayList<>();
+        long worstOfAll = -1;
+        long worstEndedAt = 0;
         for (List<Delivery> own : deliveries) {
             long worst = -1;
             for (int i = 1; i < own.size(); i++) {
                 long a = own.get(i - 1).atMs();
                 long b = own.get(i).atMs();
-                if (b > fromMs && a < toMs && b <= toMs) {
-                    worst = Math.max(worst, b - a);
+                if (b > fromMs && a < toMs && b <= toMs && b - a > worst) {
+                    worst = b - a;
+                    if (worst > worstOfAll) {
+                        worstOfAll = worst;
+                        worstEndedAt = b;
+                    }
                 }
             }
             if (worst >= 0) {
                 longest.add(worst);
             }
         }
-        return summary(longest);
+        return summary(longest, worstEndedAt);
     }
 
     /**
@@ -130,24 +138,31 @@ final class FaultAudit {
      */
     static UserWaits eventDelays(Collection<List<Delivery>> deliveries, long fromMs, long toMs) {
         List<Long> longest = new ArrayList<>();
+        long worstOfAll = -1;
+        long worstShownAt = 0;
         for (List<Delivery> own : deliveries) {
             long worst = -1;
             for (Delivery delivery : own) {
-                if (delivery.atMs() >= fromMs && delivery.atMs() < toMs) {
-                    worst = Math.max(worst, delivery.delayMs());
+                if (delivery.atMs() >= fromMs && delivery.atMs() < toMs && delivery.delayMs() > worst) {
+                    worst = delivery.delayMs();
+                    if (worst > worstOfAll) {
+                        worstOfAll = worst;
+                        worstShownAt = delivery.atMs();
+                    }
                 }
             }
             if (worst >= 0) {
                 longest.add(worst);
             }
         }
-        return summary(longest);
+        return summary(longest, worstShownAt);
     }
 
-    private static UserWaits summary(List<Long> longest) {
+    private static UserWaits summary(List<Long> longest, long longestEndedAtMs) {
         longest.sort(null);
         return new UserWaits(longest.size(), percentile(longest, 50), percentile(longest, 95),
-                percentile(longest, 99), longest.isEmpty() ? 0 : longest.get(longest.size() - 1) / 1000.0);
+                percentile(longest, 99), longest.isEmpty() ? 0 : longest.get(longest.size() - 1) / 1000.0,
+                longestEndedAtMs / 1000.0);
     }
 
     /** The nearest-rank percentile of sorted milliseconds, in seconds (0 when empty). */

@@ -84,10 +84,11 @@ public final class FaultReport {
                     .put("downSeconds", down).put("longestGlobalStallSeconds", impact.longestStallSeconds())
                     .put("longestUserWaitSeconds", waits.maxSeconds()).put("userWaitP50Seconds", waits.p50Seconds())
                     .put("userWaitP95Seconds", waits.p95Seconds()).put("userWaitP99Seconds", waits.p99Seconds())
-                    .put("usersWaiting", waits.users())
+                    .put("usersWaiting", waits.users()).put("longestWaitEndedAtSeconds", waits.longestEndedAtSeconds())
                     .put("latestEventOfOneUserSeconds", delays.maxSeconds())
                     .put("eventDelayP50Seconds", delays.p50Seconds()).put("eventDelayP95Seconds", delays.p95Seconds())
                     .put("eventDelayP99Seconds", delays.p99Seconds()).put("usersShownEvents", delays.users())
+                    .put("latestEventShownAtSeconds", delays.longestEndedAtSeconds())
                     .put("recoverySeconds", fault.isBaseline() ? null : impact.recoverySeconds())
                     .put("deliveriesFlowingBefore", flowingBefore).put("routersBehindMsBefore", fault.routersBehindMs());
             if (FaultAudit.registryStoppedDeliveries(fault, impact.longestStallSeconds(), flowingBefore,

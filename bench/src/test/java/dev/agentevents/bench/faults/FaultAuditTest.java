@@ -91,8 +91,10 @@ class FaultAuditTest {
 
         assertThat(delays.users()).isEqualTo(2);
         assertThat(delays.maxSeconds()).isEqualTo(6.5);
+        assertThat(delays.longestEndedAtSeconds()).as("when the latest event was shown").isEqualTo(27.0);
         assertThat(delays.p50Seconds()).as("the thinking user's events were all on time").isEqualTo(0.08);
         assertThat(waits.maxSeconds()).as("between deliveries, the thinking user waited longer").isEqualTo(12.0);
+        assertThat(waits.longestEndedAtSeconds()).isEqualTo(22.0);
         assertThat(FaultAudit.eventDelays(List.of(thinking), 40_000, 50_000).users())
                 .as("no event shown in the window").isZero();
     }

@@ -10,7 +10,8 @@ class FaultReportTest {
 
     private static FaultReport.Row row(FaultAudit.Fault fault, double recoverySeconds) {
         return new FaultReport.Row(fault, new FaultAudit.Impact(0.4, recoverySeconds, 1_000),
-                new FaultAudit.UserWaits(200, 3.4, 5.5, 6.8, 7.0), new FaultAudit.UserWaits(200, 0.3, 1.2, 2.6, 3.1));
+                new FaultAudit.UserWaits(200, 3.4, 5.5, 6.8, 7.0, 36.0),
+                new FaultAudit.UserWaits(200, 0.3, 1.2, 2.6, 3.1, 35.2));
     }
 
     @Test
