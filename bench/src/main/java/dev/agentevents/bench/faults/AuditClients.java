@@ -25,7 +25,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.Function;
 
 /**
- * One real WebSocket client per user that behaves as the browser client does — route lookup at any node, resume
+ * One real WebSocket client per user that behaves as the browser client behind the deployment's entry point does —
+ * route lookup at any node (the next one at once when a node does not answer), resume
  * from the last position after every disconnect (at once after {@code moved} or 4008, else with jittered backoff),
  * dedupe by position and then by seq within each run — and records everything the fault audit needs: each event
  * shown (by id), events shown twice, events dropped because they came after a later one of their run (order
@@ -93,15 +94,24 @@ final class AuditClients implements AutoCloseable {
                 vertx.setTimer(delayMs, t -> connect(0));
                 return;
             }
-            String token = tokenOf.apply(user);
-            String node = nodes.get(ThreadLocalRandom.current().nextInt(nodes.size()));
-            http.request(new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(node + "route")
+            route(tokenOf.apply(user), ThreadLocalRandom.current().nextInt(nodes.size()), 1);
+        }
+
+        /**
+         * Asks node {@code index} for the route; a node that does not answer is passed over for the next at once, as
+         * the deployment's entry point does (nginx's {@code proxy_next_upstream error timeout}), and only when
+         * {@code tried} reaches every node does the client back off.
+         */
+        private void route(String token, int index, int tried) {
+            http.request(new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(nodes.get(index) + "route")
                             .putHeader("Authorization", "Bearer " + token).setTimeout(3000))
                     .compose(request -> request.send())
                     .compose(response -> response.body().map(body -> response.statusCode() == 200
                             ? new JsonObject(body).getString("url") : null))
                     .onComplete(route -> {
-                        if (route.failed() || route.result() == null) {
+                        if (route.failed() && tried < nodes.size()) {
+                            route(token, (index + 1) % nodes.size(), tried + 1);
+                        } else if (route.failed() || route.result() == null) {
                             retry();
                         } else {
                             open(route.result(), token);
