@@ -100,8 +100,8 @@ public final class FaultReport {
                     : "";
             double recovery = impact.recoverySeconds();
             table.append(String.format(Locale.ROOT, "| %s%s | %.0f s | %.1f s | %.1f s | %.1f s | %.1f / %.1f / %.1f s "
-                            + "| %.1f s | %.1f / %.1f / %.1f s | %s |%n", fault.what(), note, fault.atMs() / 1000.0, down,
-                    impact.longestStallSeconds(), delays.maxSeconds(), delays.p50Seconds(), delays.p95Seconds(),
+                            + "| %.1f s | %.1f / %.1f / %.1f s | %s |%n", fault.what(), note, fault.atMs() / 1000.0,
+                    down, impact.longestStallSeconds(), delays.maxSeconds(), delays.p50Seconds(), delays.p95Seconds(),
                     delays.p99Seconds(), waits.maxSeconds(), waits.p50Seconds(), waits.p95Seconds(), waits.p99Seconds(),
                     fault.isBaseline() ? "—" : recovery < 0 ? "not within the window"
                             : recovery == 0 ? "never fell below" : String.format(Locale.ROOT, "%.1f s", recovery)));
