@@ -3,6 +3,7 @@ package dev.agentevents.bench.faults;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * The fault audit's arithmetic, with no I/O: from deliveries counted per time bucket and each user's delivery
@@ -108,27 +109,17 @@ final class FaultAudit {
      * {@code toMs}; {@code deliveries} holds each user's deliveries in order.
      */
     static UserWaits userWaits(Collection<List<Delivery>> deliveries, long fromMs, long toMs) {
-        List<Long> longest = new ArrayList<>();
-        long worstOfAll = -1;
-        long worstEndedAt = 0;
-        for (List<Delivery> own : deliveries) {
-            long worst = -1;
+        return summary(deliveries, own -> {
+            Worst worst = null;
             for (int i = 1; i < own.size(); i++) {
                 long a = own.get(i - 1).atMs();
                 long b = own.get(i).atMs();
-                if (b > fromMs && a < toMs && b <= toMs && b - a > worst) {
-                    worst = b - a;
-                    if (worst > worstOfAll) {
-                        worstOfAll = worst;
-                        worstEndedAt = b;
-                    }
+                if (b > fromMs && a < toMs && b <= toMs && (worst == null || b - a > worst.ms())) {
+                    worst = new Worst(b - a, b);
                 }
             }
-            if (worst >= 0) {
-                longest.add(worst);
-            }
-        }
-        return summary(longest, worstEndedAt);
+            return worst;
+        });
     }
 
     /**
@@ -137,32 +128,40 @@ final class FaultAudit {
      * the system caused: a user whose agent is thinking waits between deliveries, but no event of theirs is late.
      */
     static UserWaits eventDelays(Collection<List<Delivery>> deliveries, long fromMs, long toMs) {
-        List<Long> longest = new ArrayList<>();
-        long worstOfAll = -1;
-        long worstShownAt = 0;
-        for (List<Delivery> own : deliveries) {
-            long worst = -1;
+        return summary(deliveries, own -> {
+            Worst worst = null;
             for (Delivery delivery : own) {
-                if (delivery.atMs() >= fromMs && delivery.atMs() < toMs && delivery.delayMs() > worst) {
-                    worst = delivery.delayMs();
-                    if (worst > worstOfAll) {
-                        worstOfAll = worst;
-                        worstShownAt = delivery.atMs();
-                    }
+                if (delivery.atMs() >= fromMs && delivery.atMs() < toMs
+                        && (worst == null || delivery.delayMs() > worst.ms())) {
+                    worst = new Worst(delivery.delayMs(), delivery.atMs());
                 }
             }
-            if (worst >= 0) {
-                longest.add(worst);
-            }
-        }
-        return summary(longest, worstShownAt);
+            return worst;
+        });
     }
 
-    private static UserWaits summary(List<Long> longest, long longestEndedAtMs) {
+    /** One user's worst in a window: how long, and when it ended. */
+    private record Worst(long ms, long endedAtMs) {
+    }
+
+    /** Each user's worst ({@code worstOf}, null: none in the window), as percentiles over the users. */
+    private static UserWaits summary(Collection<List<Delivery>> deliveries,
+                                     Function<List<Delivery>, Worst> worstOf) {
+        List<Long> longest = new ArrayList<>();
+        Worst worstOfAll = null;
+        for (List<Delivery> own : deliveries) {
+            Worst worst = worstOf.apply(own);
+            if (worst != null) {
+                longest.add(worst.ms());
+                if (worstOfAll == null || worst.ms() > worstOfAll.ms()) {
+                    worstOfAll = worst;
+                }
+            }
+        }
         longest.sort(null);
         return new UserWaits(longest.size(), percentile(longest, 50), percentile(longest, 95),
-                percentile(longest, 99), longest.isEmpty() ? 0 : longest.get(longest.size() - 1) / 1000.0,
-                longestEndedAtMs / 1000.0);
+                percentile(longest, 99), worstOfAll == null ? 0 : worstOfAll.ms() / 1000.0,
+                worstOfAll == null ? 0 : worstOfAll.endedAtMs() / 1000.0);
     }
 
     /** The nearest-rank percentile of sorted milliseconds, in seconds (0 when empty). */
