@@ -322,11 +322,33 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /** A TCP port that is free on loopback now. */
     static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
+        return freePorts(1)[0];
+    }
+
+    /**
+     * {@code count} different TCP ports free on loopback now: each is held open until all are found, since the
+     * kernel may hand out a port just closed again (two listeners of one broker on the same port).
+     */
+    static int[] freePorts(int count) {
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            int[] ports = new int[count];
+            for (int i = 0; i < count; i++) {
+                ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                held.add(socket);
+                ports[i] = socket.getLocalPort();
+            }
+            return ports;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot find a free port", e);
+            throw new UncheckedIOException("cannot find " + count + " free ports", e);
+        } finally {
+            for (ServerSocket socket : held) {
+                try {
+                    socket.close();
+                } catch (IOException e) {
+                    LOG.warn("cannot close port {}: {}", socket.getLocalPort(), e.toString());
+                }
+            }
         }
     }
 
@@ -350,10 +372,11 @@ public final class EmbeddedKafka implements AutoCloseable {
             } else {
                 props.setProperty("cluster.id", Uuid.randomUuid().toString());
                 props.setProperty("nodes", Integer.toString(nodeCount));
+                int[] ports = freePorts(2 * nodeCount);
                 for (int id = 1; id <= nodeCount; id++) {
                     props.setProperty("node." + id + ".broker.port",
-                            Integer.toString(firstBrokerPort > 0 ? firstBrokerPort + id - 1 : freePort()));
-                    props.setProperty("node." + id + ".controller.port", Integer.toString(freePort()));
+                            Integer.toString(firstBrokerPort > 0 ? firstBrokerPort + id - 1 : ports[2 * id - 2]));
+                    props.setProperty("node." + id + ".controller.port", Integer.toString(ports[2 * id - 1]));
                 }
                 try (var out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
                     props.store(out, "agent-events embedded Kafka cluster");

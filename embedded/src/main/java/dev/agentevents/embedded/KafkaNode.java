@@ -150,6 +150,9 @@ final class KafkaNode {
                     // when a group or transaction coordinator starts and finishes loading its partition
                     "logger.coordinator.name = org.apache.kafka.coordinator.common.runtime.CoordinatorRuntime",
                     "logger.coordinator.level = INFO",
+                    // group coordinator: joins, leaves, rebalances and their reasons (where a failover's seconds go)
+                    "logger.groups.name = org.apache.kafka.coordinator.group",
+                    "logger.groups.level = INFO",
                     // transaction coordinator: loading, timeouts, aborts, markers
                     "logger.transactions.name = kafka.coordinator.transaction",
                     "logger.transactions.level = INFO",
