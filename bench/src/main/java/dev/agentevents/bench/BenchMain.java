@@ -62,6 +62,10 @@ public final class BenchMain implements Callable<Integer> {
             + "rolling restart, registry outage, all brokers down)")
     boolean longMode;
 
+    @Option(names = "--faults", split = ",", description = "faults: which, in turn (default: every one — "
+            + "broker,router,fanout,rolling,registry,all-brokers)")
+    List<String> faults = FaultRun.KINDS;
+
     @Option(names = "--keep-logs", description = "faults: keep the processes' logs even when every check passed")
     boolean keepLogs;
 
@@ -72,8 +76,14 @@ public final class BenchMain implements Callable<Integer> {
     public Integer call() throws Exception {
         long t0 = System.nanoTime();
         if (scenario.equals("faults")) {
-            FaultReport.Result result = new FaultRun(new FaultRun.Settings(smoke ? 30 : users == 100 ? 200 : users,
-                    smoke ? 60 : 150, longMode, 30, smoke ? 4 : 12, smoke ? 12 : 30, smoke ? 6 : 20, keepLogs), System.err).run(out);
+            FaultRun.Settings settings;
+            try {
+                settings = new FaultRun.Settings(smoke ? 30 : users == 100 ? 200 : users, smoke ? 60 : 150, longMode,
+                        30, smoke ? 4 : 12, smoke ? 12 : 30, smoke ? 6 : 20, keepLogs, faults);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "--faults: " + e.getMessage());
+            }
+            FaultReport.Result result = new FaultRun(settings, System.err).run(out);
             System.out.println(result.markdown());
             System.err.printf("done in %.0f s; %s%n", (System.nanoTime() - t0) / 1e9,
                     result.passed() ? "every check passed" : "SOME CHECKS FAILED");

@@ -91,7 +91,9 @@ public final class RouterApp implements AutoCloseable {
         streamsMetrics.bindTo(registry);
         OpsServer ops = new OpsServer("0.0.0.0", config.httpPort(), registry::scrape, () -> {
             KafkaStreams.State state = streams.state();
-            boolean ready = state == KafkaStreams.State.RUNNING || state == KafkaStreams.State.REBALANCING;
+            // ready once every task it was given is restored and processing: while it rebalances (restoring state,
+            // or waiting for another instance to hand tasks over) a deploy must not stop the next instance
+            boolean ready = state == KafkaStreams.State.RUNNING;
             int activeTasks = state.isRunningOrRebalancing() ? streams.metadataForLocalThreads().stream()
                     .mapToInt(thread -> thread.activeTasks().size()).sum() : 0;
             long behindMs = progress.maxBehindMs(System.currentTimeMillis());

@@ -65,7 +65,7 @@ public final class FanoutNode implements AutoCloseable {
         this.advertisedUrl = shared.advertisedUrl();
     }
 
-    /** Starts the node; returns once it listens and its consumer has joined the group. */
+    /** Starts the node; returns once it listens and its consumer has subscribed (it joins the group on its thread). */
     public static FanoutNode start(FanoutConfig config) {
         LOG.info("starting fanout node with {}", config);
         try (Admin admin = Admin.create(config.kafka().asClientConfig())) {
@@ -104,7 +104,6 @@ public final class FanoutNode implements AutoCloseable {
                         + " expire");
             }
             feed = new PartitionFeed(config, subscribers, owners, clientId);
-            feed.start();
             offsets = new OffsetLookup(config, clientId);
             FanoutVerticle.Shared shared = new FanoutVerticle.Shared(config, port, feed, subscribers, owners, catchUp,
                     offsets, tokens, Tickets.of(config), new ConnectionLimits(config), metrics, url,
@@ -115,6 +114,9 @@ public final class FanoutNode implements AutoCloseable {
                 verticles.add(verticle);
                 return verticle;
             }, new DeploymentOptions().setInstances(loops)).await(30, TimeUnit.SECONDS);
+            // joins the group only now that it can serve: a partition handed to it is served the moment it is
+            // assigned, rather than after the event loops have started listening
+            feed.start();
             FanoutNode node = new FanoutNode(config, vertx, shared, registry, verticles);
             LOG.info("fanout node {} serving http://{}:{}/ ({} event loops), advertised as {}", config.nodeId(),
                     config.host(), port, loops, url);

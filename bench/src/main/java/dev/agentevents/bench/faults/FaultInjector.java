@@ -73,8 +73,15 @@ final class FaultInjector {
                     service.process().start();
                     LocalCluster.awaitHealthy(service);
                     if (service.name().startsWith("router-")) {
+                        // a router is ready only once running: the others too, so none is still handing over
+                        for (LocalCluster.Service router : services) {
+                            LocalCluster.awaitHealthy(router);
+                        }
                         awaitRoutersCaughtUp();
+                    } else {
+                        awaitServing(service);
                     }
+                    say("  " + service.name() + " ready");
                 }
             }
             case "registry" -> {
@@ -122,6 +129,21 @@ final class FaultInjector {
             Thread.sleep(200);
         }
         progress.println("  the routers did not catch up within a minute; going on");
+    }
+
+    /**
+     * A deploy moves on to the next fanout node only once the restarted one serves its share: waits (up to 30 s)
+     * until it owns a partition, so stopping the next does not leave a partition without an owner.
+     */
+    private void awaitServing(LocalCluster.Service node) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (health(node).path("partitions").asInt(0) > 0) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        progress.println("  " + node.name() + " owned no partition within 30 s; going on");
     }
 
     /**

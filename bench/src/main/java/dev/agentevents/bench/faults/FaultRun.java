@@ -33,10 +33,25 @@ public final class FaultRun {
      * @param outageSeconds how long the registry, or all brokers, stay down
      * @param settleSeconds steady load before the first fault and between faults (short mode)
      * @param keepLogs keep the processes' logs (and the cluster's data) even when every check passed
+     * @param kinds the faults, injected in turn (a subset of {@link #KINDS}, in any order)
      */
     public record Settings(int users, double rate, boolean longMode, int minutes, double downSeconds, double outageSeconds,
-                    double settleSeconds, boolean keepLogs) {
+                    double settleSeconds, boolean keepLogs, List<String> kinds) {
+        public Settings {
+            if (kinds.isEmpty()) {
+                throw new IllegalArgumentException("no faults to inject: name one or more of " + KINDS);
+            }
+            for (String kind : kinds) {
+                if (!KINDS.contains(kind)) {
+                    throw new IllegalArgumentException("unknown fault '" + kind + "': use one or more of " + KINDS);
+                }
+            }
+            kinds = List.copyOf(kinds);
+        }
     }
+
+    /** Every fault the audit knows, in the order a default run injects them. */
+    public static final List<String> KINDS = FaultInjector.CYCLE;
 
     private final Settings settings;
     private final PrintStream progress;
@@ -93,13 +108,13 @@ public final class FaultRun {
                 }
                 sleep(settings.settleSeconds());
                 // short: each fault once; long: one fault a minute, in turn
-                int count = settings.longMode() ? settings.minutes() : FaultInjector.CYCLE.size();
+                List<String> kinds = settings.kinds();
+                int count = settings.longMode() ? settings.minutes() : kinds.size();
                 for (int i = 0; i < count; i++) {
                     long minuteStart = System.nanoTime();
                     progress.printf("[%6.1fs] fault %d/%d · %,d events acknowledged · %,d shown to clients%n",
                             (minuteStart - t0) / 1e9, i + 1, count, acknowledged.size(), clients.delivered());
-                    faults.add(injector.inject(FaultInjector.CYCLE.get(i % FaultInjector.CYCLE.size()),
-                            i / FaultInjector.CYCLE.size(), clients.startedAtMs));
+                    faults.add(injector.inject(kinds.get(i % kinds.size()), i / kinds.size(), clients.startedAtMs));
                     // the next fault (or the end) meets a pipeline that has recovered from this one, so this
                     // fault's window holds its whole cost, and the next is measured on its own
                     if (!awaitFlowing(injector, acknowledged, clients, t0, Duration.ofMinutes(3))) {

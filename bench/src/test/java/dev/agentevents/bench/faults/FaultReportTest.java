@@ -20,7 +20,8 @@ class FaultReportTest {
                 10_000, 10_000, 0);
         FaultAudit.Fault router = new FaultAudit.Fault("router", "kill -9 router-1", 30_000, 34_000, 0);
 
-        FaultReport.Result result = FaultReport.of(new FaultRun.Settings(200, 150, false, 30, 12, 30, 20, false), 120,
+        FaultReport.Result result = FaultReport.of(new FaultRun.Settings(200, 150, false, 30, 12, 30, 20, false,
+                FaultRun.KINDS), 120,
                 new FaultReport.Checks(10_000, 0, 900, 0, 0, 0, 0, 0, 0, 0, 3),
                 List.of(row(none, 2.0), row(router, 4.5)));
 
