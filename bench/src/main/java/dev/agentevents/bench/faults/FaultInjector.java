@@ -73,10 +73,7 @@ final class FaultInjector {
                     service.process().start();
                     LocalCluster.awaitHealthy(service);
                     if (service.name().startsWith("router-")) {
-                        // a router is ready only once running: the others too, so none is still handing over
-                        for (LocalCluster.Service router : services) {
-                            LocalCluster.awaitHealthy(router);
-                        }
+                        awaitRoutersSettled(services);
                         awaitRoutersCaughtUp();
                     } else {
                         awaitServing(service);
@@ -129,6 +126,34 @@ final class FaultInjector {
             Thread.sleep(200);
         }
         progress.println("  the routers did not catch up within a minute; going on");
+    }
+
+    /**
+     * A deploy moves on only once the restarted router has its share: waits (up to a minute) until every router is
+     * running with active tasks, and stays so for a second. Running alone is not enough: Kafka Streams gives a
+     * joining instance its tasks in a second rebalance right after the first, and stopping the next router in
+     * between leaves its tasks to be restored from the changelog by an instance that was still taking over.
+     */
+    private void awaitRoutersSettled(List<LocalCluster.Service> routers) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+        long settledSince = -1;
+        while (System.nanoTime() < deadline) {
+            boolean settled = true;
+            for (LocalCluster.Service router : routers) {
+                JsonNode health = health(router);
+                settled &= "RUNNING".equals(health.path("streams").asText())
+                        && health.path("activeTasks").asInt(0) > 0;
+            }
+            if (!settled) {
+                settledSince = -1;
+            } else if (settledSince < 0) {
+                settledSince = System.nanoTime();
+            } else if (System.nanoTime() - settledSince >= Duration.ofSeconds(1).toNanos()) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        progress.println("  the routers did not settle within a minute; going on");
     }
 
     /**
