@@ -157,9 +157,17 @@ final class PartitionFeed implements AutoCloseable {
         }
     }
 
-    /** Tells every client {@code moved} and leaves the group, so other nodes take over at once. */
+    /**
+     * Tells every client {@code moved} and leaves the group, so other nodes take over at once; a feed never started
+     * (its node failed to start) only closes its consumer.
+     */
     @Override
     public void close() {
+        if (thread.getState() == Thread.State.NEW) {
+            running = false;
+            consumer.close(Duration.ofSeconds(10));
+            return;
+        }
         running = false;
         consumer.wakeup();
         try {
