@@ -13,7 +13,6 @@ import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Properties;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.streams.CloseOptions;
@@ -91,15 +90,9 @@ public final class RouterApp implements AutoCloseable {
         streamsMetrics.bindTo(registry);
         OpsServer ops = new OpsServer("0.0.0.0", config.httpPort(), registry::scrape, () -> {
             KafkaStreams.State state = streams.state();
-            // ready once every task it was given is restored and processing: while it rebalances (restoring state,
-            // or waiting for another instance to hand tasks over) a deploy must not stop the next instance
-            boolean ready = state == KafkaStreams.State.RUNNING;
             int activeTasks = state.isRunningOrRebalancing() ? streams.metadataForLocalThreads().stream()
                     .mapToInt(thread -> thread.activeTasks().size()).sum() : 0;
-            long behindMs = progress.maxBehindMs(System.currentTimeMillis());
-            return new OpsServer.Health(ready, "{\"status\":\"" + (ready ? "UP" : "DOWN") + "\",\"streams\":\""
-                    + state + "\",\"activeTasks\":" + activeTasks + ",\"inputBehindSeconds\":"
-                    + (behindMs < 0 ? "null" : String.format(Locale.ROOT, "%.1f", behindMs / 1000.0)) + "}");
+            return RouterHealth.of(state, activeTasks, progress.maxBehindMs(System.currentTimeMillis()));
         });
         streams.start();
         return new RouterApp(config, metrics, streams, registry, streamsMetrics, ops, progress);
