@@ -9,6 +9,7 @@ import java.io.PrintStream;
 import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 /**
  * Brings one fault to the local cluster and undoes it: {@code kill -9} of a broker (the active controller first),
@@ -117,15 +118,12 @@ final class FaultInjector {
      * have read their input up to the last three seconds (the progress is looked at every second).
      */
     private void awaitRoutersCaughtUp() throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
-        while (System.nanoTime() < deadline) {
+        if (!awaitHeld(Duration.ofMinutes(1), Duration.ZERO, 200, () -> {
             long behind = routersBehindMs();
-            if (behind >= 0 && behind < 3_000) {
-                return;
-            }
-            Thread.sleep(200);
+            return behind >= 0 && behind < 3_000;
+        })) {
+            progress.println("  the routers did not catch up within a minute; going on");
         }
-        progress.println("  the routers did not catch up within a minute; going on");
     }
 
     /**
@@ -135,25 +133,11 @@ final class FaultInjector {
      * between leaves its tasks to be restored from the changelog by an instance that was still taking over.
      */
     private void awaitRoutersSettled(List<LocalCluster.Service> routers) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
-        long settledSince = -1;
-        while (System.nanoTime() < deadline) {
-            boolean settled = true;
-            for (LocalCluster.Service router : routers) {
-                JsonNode health = health(router);
-                settled &= "RUNNING".equals(health.path("streams").asText())
-                        && health.path("activeTasks").asInt(0) > 0;
-            }
-            if (!settled) {
-                settledSince = -1;
-            } else if (settledSince < 0) {
-                settledSince = System.nanoTime();
-            } else if (System.nanoTime() - settledSince >= Duration.ofSeconds(1).toNanos()) {
-                return;
-            }
-            Thread.sleep(100);
+        if (!awaitHeld(Duration.ofMinutes(1), Duration.ofSeconds(1), 100, () -> routers.stream().map(this::health)
+                .allMatch(health -> "RUNNING".equals(health.path("streams").asText())
+                        && health.path("activeTasks").asInt(0) > 0))) {
+            progress.println("  the routers did not settle within a minute; going on");
         }
-        progress.println("  the routers did not settle within a minute; going on");
     }
 
     /**
@@ -161,14 +145,33 @@ final class FaultInjector {
      * until it owns a partition, so stopping the next does not leave a partition without an owner.
      */
     private void awaitServing(LocalCluster.Service node) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (health(node).path("partitions").asInt(0) > 0) {
-                return;
-            }
-            Thread.sleep(100);
+        if (!awaitHeld(Duration.ofSeconds(30), Duration.ZERO, 100,
+                () -> health(node).path("partitions").asInt(0) > 0)) {
+            progress.println("  " + node.name() + " owned no partition within 30 s; going on");
         }
-        progress.println("  " + node.name() + " owned no partition within 30 s; going on");
+    }
+
+    /**
+     * Asks {@code condition} every {@code everyMs} until it has held for {@code holdFor} (at once for zero); false if
+     * it did not within {@code limit}.
+     */
+    private static boolean awaitHeld(Duration limit, Duration holdFor, long everyMs, BooleanSupplier condition)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        long heldSince = -1;
+        while (System.nanoTime() < deadline) {
+            if (!condition.getAsBoolean()) {
+                heldSince = -1;
+            } else {
+                long now = System.nanoTime();
+                heldSince = heldSince < 0 ? now : heldSince;
+                if (now - heldSince >= holdFor.toNanos()) {
+                    return true;
+                }
+            }
+            Thread.sleep(everyMs);
+        }
+        return false;
     }
 
     /**
