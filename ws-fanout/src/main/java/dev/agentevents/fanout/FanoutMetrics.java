@@ -38,7 +38,9 @@ final class FanoutMetrics {
         REBALANCE,
         /** The partition was assigned again without being revoked first. */
         REASSIGNED,
-        /** The node stops. */
+        /** The node stops and handed the partition to the node {@code moved} names, having served it until then. */
+        HANDOVER,
+        /** The node stops (and nobody had taken the partition over). */
         SHUTDOWN
     }
 

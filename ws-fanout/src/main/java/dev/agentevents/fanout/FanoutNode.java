@@ -103,7 +103,7 @@ public final class FanoutNode implements AutoCloseable {
                 LOG.warn("FANOUT_JWT_REQUIRE_EXP=false: tokens without exp are accepted and their connections never"
                         + " expire");
             }
-            feed = new PartitionFeed(config, subscribers, owners, clientId);
+            feed = new PartitionFeed(config, subscribers, owners, clientId, url);
             offsets = new OffsetLookup(config, clientId);
             FanoutVerticle.Shared shared = new FanoutVerticle.Shared(config, port, feed, subscribers, owners, catchUp,
                     offsets, tokens, Tickets.of(config), new ConnectionLimits(config), metrics, url,

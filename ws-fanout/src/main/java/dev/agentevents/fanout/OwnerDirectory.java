@@ -39,32 +39,42 @@ final class OwnerDirectory implements AutoCloseable {
         return "fanout|" + nodeId + "|" + advertisedUrl;
     }
 
+    /** The group as it stands, read now: each partition's owner URL, and how many fanout nodes are members. */
+    record Look(Map<Integer, String> owners, int members) {
+    }
+
     /** The WebSocket URL of the node that owns {@code partition} now; null while nobody does (a rebalance). */
     String ownerUrl(int partition) {
-        long now = System.currentTimeMillis();
-        if (now - fetchedAtMs > CACHE_MS) {
-            Map<Integer, String> fresh = new HashMap<>();
+        if (System.currentTimeMillis() - fetchedAtMs > CACHE_MS) {
             try {
-                ConsumerGroupDescription group = admin.describeConsumerGroups(List.of(groupId))
-                        .describedGroups().get(groupId).get(5, TimeUnit.SECONDS);
-                for (MemberDescription member : group.members()) {
-                    String[] parts = member.clientId().split("\\|", 3);
-                    if (parts.length == 3 && parts[0].equals("fanout")) {
-                        for (TopicPartition tp : member.assignment().topicPartitions()) {
-                            if (tp.topic().equals(topic)) {
-                                fresh.put(tp.partition(), parts[2]);
-                            }
-                        }
-                    }
-                }
+                lookNow();
             } catch (Exception e) {
                 LOG.warn("cannot describe consumer group {}: {}", groupId, e.toString());
-                return owners.get(partition);
             }
-            owners = fresh;
-            fetchedAtMs = now;
         }
         return owners.get(partition);
+    }
+
+    /** The group read now, past the cache (which it refreshes). */
+    Look lookNow() throws Exception {
+        Map<Integer, String> fresh = new HashMap<>();
+        int members = 0;
+        ConsumerGroupDescription group = admin.describeConsumerGroups(List.of(groupId))
+                .describedGroups().get(groupId).get(5, TimeUnit.SECONDS);
+        for (MemberDescription member : group.members()) {
+            String[] parts = member.clientId().split("\\|", 3);
+            if (parts.length == 3 && parts[0].equals("fanout")) {
+                members++;
+                for (TopicPartition tp : member.assignment().topicPartitions()) {
+                    if (tp.topic().equals(topic)) {
+                        fresh.put(tp.partition(), parts[2]);
+                    }
+                }
+            }
+        }
+        owners = fresh;
+        fetchedAtMs = System.currentTimeMillis();
+        return new Look(Map.copyOf(fresh), members);
     }
 
     /** Forgets the cached assignment: the group changed. */

@@ -13,7 +13,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
@@ -35,13 +34,18 @@ final class PartitionFeed implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final Thread thread;
     private final int partitions;
+    private final String advertisedUrl;
     private volatile boolean running = true;
     private volatile boolean polled;
+    // set while the node hands its partitions over: what leaving the group revokes is still served
+    private volatile boolean handingOver;
 
-    PartitionFeed(FanoutConfig config, SubscriberRegistry registry, OwnerDirectory owners, String clientId) {
+    PartitionFeed(FanoutConfig config, SubscriberRegistry registry, OwnerDirectory owners, String clientId,
+                  String advertisedUrl) {
         this.config = config;
         this.registry = registry;
         this.owners = owners;
+        this.advertisedUrl = advertisedUrl;
         this.consumer = new KafkaConsumer<>(consumerConfig(config, clientId, config.groupId()),
                 new ByteArrayDeserializer(), new ByteArrayDeserializer());
         this.partitions = consumer.partitionsFor(config.topics().ordered(), Duration.ofSeconds(30)).size();
@@ -91,23 +95,37 @@ final class PartitionFeed implements AutoCloseable {
     }
 
     private void run() {
+        boolean stopped = false;
         try {
+            // close() is seen within one poll: no wakeup, which would also break the hand-over's first poll
             while (running) {
                 for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
                     registry.dispatch(record);
                 }
                 polled = true;
             }
-        } catch (WakeupException e) {
-            if (running) {
-                LOG.error("feed woken up unexpectedly", e);
-            }
+            stopped = true;
         } catch (RuntimeException e) {
             LOG.error("feed stopped: {}", e.toString(), e);
+        }
+        try {
+            if (stopped) {
+                new Handover(config, consumer, registry, owners, advertisedUrl).run(() -> {
+                    handingOver = true;
+                    consumer.unsubscribe();
+                }, handoverLimit());
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("hand-over stopped: {}", e.toString(), e);
         } finally {
             registry.releaseAll(null, FanoutMetrics.MoveCause.SHUTDOWN);
             consumer.close(Duration.ofSeconds(10));
         }
+    }
+
+    /** How long a stopping node serves partitions the group has not yet given to another node. */
+    private Duration handoverLimit() {
+        return config.sessionTimeout().multipliedBy(2);
     }
 
     private final class Rebalance implements ConsumerRebalanceListener {
@@ -129,6 +147,9 @@ final class PartitionFeed implements AutoCloseable {
 
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
+            if (handingOver) {
+                return; // still served until the new owners have them (Handover)
+            }
             if (!revoked.isEmpty()) {
                 LOG.info("node {} hands over partitions {}", config.nodeId(), numbers(revoked));
             }
@@ -158,8 +179,9 @@ final class PartitionFeed implements AutoCloseable {
     }
 
     /**
-     * Tells every client {@code moved} and leaves the group, so other nodes take over at once; a feed never started
-     * (its node failed to start) only closes its consumer.
+     * Hands this node's partitions over ({@link Handover}: leaves the group at once, serves its connections until
+     * the new owners have them, then tells them {@code moved}) and stops; a feed never started (its node failed to
+     * start) only closes its consumer.
      */
     @Override
     public void close() {
@@ -169,9 +191,8 @@ final class PartitionFeed implements AutoCloseable {
             return;
         }
         running = false;
-        consumer.wakeup();
         try {
-            thread.join(15_000);
+            thread.join(handoverLimit().toMillis() + 10_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -38,7 +38,8 @@ class PartitionFeedTest {
                 fixture.stack.registryUrl())), metrics));
         ObjectName consumer = new ObjectName("kafka.consumer:type=app-info,id=feed-never-started");
         try (OwnerDirectory owners = new OwnerDirectory(config)) {
-            PartitionFeed feed = new PartitionFeed(config, subscribers, owners, "feed-never-started");
+            PartitionFeed feed = new PartitionFeed(config, subscribers, owners, "feed-never-started",
+                    "ws://127.0.0.1:1/ws");
             assertThat(ManagementFactory.getPlatformMBeanServer().isRegistered(consumer)).isTrue();
             assertThat(feed.isReady()).isFalse();
 
