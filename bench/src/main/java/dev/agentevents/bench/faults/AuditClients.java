@@ -26,8 +26,8 @@ import java.util.function.Function;
 
 /**
  * One real WebSocket client per user that behaves as the browser client behind the deployment's entry point does —
- * route lookup at any node (the next one at once when a node does not answer), resume
- * from the last position after every disconnect (at once after {@code moved} or 4008, else with jittered backoff),
+ * route lookup at any node (the next one at once when a node does not answer), resume from the last position after
+ * every disconnect (at once after {@code moved}, to the node it names if any, or 4008; else with jittered backoff),
  * dedupe by position and then by seq within each run — and records everything the fault audit needs: each event
  * shown (by id), events shown twice, events dropped because they came after a later one of their run (order
  * violations) or after its end, repeats the servers sent and the seq check dropped, events of other users, and
@@ -81,6 +81,8 @@ final class AuditClients implements AutoCloseable {
         /** Every event delivered, in order (written on the event loop, read under its lock). */
         final java.util.List<FaultAudit.Delivery> deliveries = new java.util.ArrayList<>();
         private int attempt;
+        /** The node the last {@code moved} frame named (null: it named none), opened at once on the 4009 close. */
+        private String movedTo;
 
         Client(String user) {
             this.user = user;
@@ -130,7 +132,12 @@ final class AuditClients implements AutoCloseable {
             socket.textMessageHandler(this::frame);
             socket.closeHandler(v -> {
                 Short code = socket.closeStatusCode();
-                if (code != null && (code == 4009 || code == 4008)) {
+                String next = movedTo;
+                movedTo = null;
+                if (code != null && code == 4009 && next != null) {
+                    attempt = 0;
+                    open(next, token); // as the browser client does: straight to the new owner, no /route
+                } else if (code != null && (code == 4009 || code == 4008)) {
                     attempt = 0;
                     connect(0);
                 } else {
@@ -159,6 +166,9 @@ final class AuditClients implements AutoCloseable {
             switch (verdict.action()) {
                 case CONTROL -> {
                     welcomed |= verdict.reason().equals("welcome");
+                    if (verdict.reason().equals("moved")) {
+                        movedTo = frame.path("url").textValue();
+                    }
                     return;
                 }
                 case GAP -> {
