@@ -22,12 +22,19 @@ final class FaultAudit {
     private FaultAudit() {
     }
 
+    /** The kind of the rows that measure one step of a fault made of several (each process of a rolling restart). */
+    static final String STEP = "step";
+
     /**
      * One fault: when it came ({@code atMs}) and when the process was back ({@code restartedAtMs}), both since the
      * clients started; {@code routersBehindMs}: how far behind the routers were in reading their input when it came
-     * (-1: unknown).
+     * (-1: unknown); {@code steps}: when each of its steps began, for a fault made of several (else empty).
      */
-    record Fault(String kind, String what, long atMs, long restartedAtMs, long routersBehindMs) {
+    record Fault(String kind, String what, long atMs, long restartedAtMs, long routersBehindMs, List<Step> steps) {
+        Fault(String kind, String what, long atMs, long restartedAtMs, long routersBehindMs) {
+            this(kind, what, atMs, restartedAtMs, routersBehindMs, List.of());
+        }
+
         /** Whether the routers had read their input up to the present when the fault came (or nobody knew). */
         boolean routersCaughtUp() {
             return routersBehindMs < ROUTERS_CAUGHT_UP_MS;
@@ -37,6 +44,10 @@ final class FaultAudit {
         boolean isBaseline() {
             return kind.equals(NO_FAULT);
         }
+    }
+
+    /** One step of a fault (e.g. "restarting router-1"), begun {@code atMs} after the clients started. */
+    record Step(String what, long atMs) {
     }
 
     /**

@@ -43,6 +43,7 @@ final class FaultInjector {
         long behind = routersBehindMs();
         long at = System.currentTimeMillis() - startedAtMs;
         String what;
+        List<FaultAudit.Step> steps = new java.util.ArrayList<>();
         switch (kind) {
             case "broker" -> {
                 int victim = round == 0 ? cluster.kafka().activeControllerId()
@@ -70,6 +71,8 @@ final class FaultInjector {
                 for (LocalCluster.Service service : java.util.stream.Stream.concat(services.stream(), nodes.stream())
                         .toList()) {
                     say("  restarting " + service.name());
+                    steps.add(new FaultAudit.Step("restarting " + service.name(),
+                            System.currentTimeMillis() - startedAtMs));
                     service.process().stop(30);
                     service.process().start();
                     LocalCluster.awaitHealthy(service);
@@ -97,7 +100,7 @@ final class FaultInjector {
             }
             default -> throw new IllegalArgumentException("unknown fault '" + kind + "': use one of " + CYCLE);
         }
-        return new FaultAudit.Fault(kind, what, at, System.currentTimeMillis() - startedAtMs, behind);
+        return new FaultAudit.Fault(kind, what, at, System.currentTimeMillis() - startedAtMs, behind, steps);
     }
 
     /** A progress line stamped with the wall clock, so the processes' logs can be lined up with the faults. */

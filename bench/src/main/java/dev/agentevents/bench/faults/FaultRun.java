@@ -259,16 +259,40 @@ public final class FaultRun {
                     FaultAudit.impact(perBucket, AuditClients.BUCKET_MS, from, first),
                     FaultAudit.userWaits(deliveries, from, first), FaultAudit.eventDelays(deliveries, from, first)));
         }
+        rows.addAll(faultRows(faults, perBucket, deliveries, finishingAt));
+        return FaultReport.of(settings, seconds, checks, rows);
+    }
+
+    /**
+     * A row per fault, over its window: from the fault until the next, which waits until deliveries flow again, or
+     * until the finishing phase ({@code finishingAt}), never into it (runs end there, and users wait for nothing).
+     * A fault of several steps has a row per step after its own, each until the next step (the last until the
+     * window's end), to tell which step made users wait.
+     */
+    static List<FaultReport.Row> faultRows(List<FaultAudit.Fault> faults, long[] perBucket,
+                                           List<List<FaultAudit.Delivery>> deliveries, long finishingAt) {
+        List<FaultReport.Row> rows = new ArrayList<>();
         for (int i = 0; i < faults.size(); i++) {
             FaultAudit.Fault fault = faults.get(i);
-            // a fault's window: until the next fault, which waits until deliveries flow again, or until the
-            // finishing phase, never into it (runs end there, and users wait for nothing)
             long windowEnd = i + 1 < faults.size() ? faults.get(i + 1).atMs() : finishingAt;
-            rows.add(new FaultReport.Row(fault, FaultAudit.impact(perBucket, AuditClients.BUCKET_MS, fault.atMs(),
-                    windowEnd), FaultAudit.userWaits(deliveries, fault.atMs(), windowEnd),
-                    FaultAudit.eventDelays(deliveries, fault.atMs(), windowEnd)));
+            rows.add(row(fault, perBucket, deliveries, windowEnd));
+            List<FaultAudit.Step> steps = fault.steps();
+            for (int s = 0; s < steps.size(); s++) {
+                FaultAudit.Step step = steps.get(s);
+                long stepEnd = s + 1 < steps.size() ? steps.get(s + 1).atMs() : windowEnd;
+                rows.add(row(new FaultAudit.Fault(FaultAudit.STEP, "… " + step.what(), step.atMs(), step.atMs(),
+                        fault.routersBehindMs()), perBucket, deliveries, stepEnd));
+            }
         }
-        return FaultReport.of(settings, seconds, checks, rows);
+        return rows;
+    }
+
+    /** What {@code fault} cost, from its start to {@code windowEnd}. */
+    private static FaultReport.Row row(FaultAudit.Fault fault, long[] perBucket,
+                                       List<List<FaultAudit.Delivery>> deliveries, long windowEnd) {
+        return new FaultReport.Row(fault, FaultAudit.impact(perBucket, AuditClients.BUCKET_MS, fault.atMs(),
+                windowEnd), FaultAudit.userWaits(deliveries, fault.atMs(), windowEnd),
+                FaultAudit.eventDelays(deliveries, fault.atMs(), windowEnd));
     }
 
     private static void sleep(double seconds) throws InterruptedException {
