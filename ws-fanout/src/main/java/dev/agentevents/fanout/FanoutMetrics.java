@@ -34,11 +34,14 @@ final class FanoutMetrics {
     enum MoveCause {
         /** The client came to a node that does not serve its partition. */
         WRONG_NODE,
-        /** The partition was handed to another node. */
+        /** The partition went to another node without a hand-over: this node lost it, or nobody took it in time. */
         REBALANCE,
         /** The partition was assigned again without being revoked first. */
         REASSIGNED,
-        /** The node stops and handed the partition to the node {@code moved} names, having served it until then. */
+        /**
+         * The partition was handed to the node {@code moved} names (this node stops, or the group gave the partition
+         * to a node that joined), served here until then.
+         */
         HANDOVER,
         /** The node stops (and nobody had taken the partition over). */
         SHUTDOWN

@@ -1,6 +1,7 @@
 package dev.agentevents.fanout;
 
 import java.time.Duration;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -8,20 +9,22 @@ import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * How a stopping node gives its partitions away without leaving its users in silence. It leaves the fanout group, so
- * the other nodes are assigned its partitions at once, but goes on reading them — assigned by hand, from where it
- * was — and serving its connections until the group names each partition's new owner, seen twice
+ * How a node gives partitions away without leaving their users in silence: when it stops (it has left the group)
+ * and when the group takes some from it for a node that joins. It goes on reading them — assigned by hand, from
+ * where it was — and serving their connections until the group names each partition's new owner, seen twice
  * {@value #LOOK_EVERY_MS} ms apart (the owner's assignment is in the group a moment before it has seeked and taken the
  * partition on). Then that partition's connections are told {@code moved} with the new owner's URL and resume there
  * from their last position: nothing is lost and nothing repeated, as with any move. What nobody has taken within the
- * limit (no other node, a rebalance that does not finish, an owner whose URL is not allowed) the caller releases; its
- * clients ask {@code /route}. Runs on the feed's thread, which owns the consumer.
+ * limit (no other node, a rebalance that does not finish, an owner whose URL is not allowed) is released with no URL;
+ * its clients ask {@code /route}. A partition the group gives back to this node meanwhile is {@link #cancel}led: the
+ * feed owns it again. {@link #serve} runs on the thread that owns the consumer; {@link #cancel} on any.
  */
 final class Handover {
 
@@ -29,47 +32,71 @@ final class Handover {
     static final long LOOK_EVERY_MS = 100;
 
     private final FanoutConfig config;
-    private final KafkaConsumer<byte[], byte[]> consumer;
     private final SubscriberRegistry registry;
     private final OwnerDirectory owners;
     private final String ownUrl;
+    private final Map<TopicPartition, Long> positions;
+    // guarded by this: the partitions still served, and those cancelled but not yet paused
+    private final Set<TopicPartition> left;
+    private final Set<TopicPartition> cancelled = new HashSet<>();
+    private final long createdAtMs = System.currentTimeMillis();
 
-    Handover(FanoutConfig config, KafkaConsumer<byte[], byte[]> consumer, SubscriberRegistry registry,
-             OwnerDirectory owners, String ownUrl) {
+    /** To hand over {@code positions}' partitions, each to be read on from its position. */
+    Handover(FanoutConfig config, SubscriberRegistry registry, OwnerDirectory owners, String ownUrl,
+             Map<TopicPartition, Long> positions) {
         this.config = config;
-        this.consumer = consumer;
         this.registry = registry;
         this.owners = owners;
         this.ownUrl = ownUrl;
+        this.positions = Map.copyOf(positions);
+        this.left = new HashSet<>(positions.keySet());
+    }
+
+    /** The group gave {@code partitions} back to this node: those handed over here are not served or released. */
+    synchronized void cancel(Collection<TopicPartition> partitions) {
+        for (TopicPartition tp : partitions) {
+            if (left.remove(tp)) {
+                cancelled.add(tp);
+            }
+        }
     }
 
     /**
-     * Leaves the group (the feed's rebalance listener must not release what it revokes: {@code leave} is called
-     * once the positions are taken) and serves the partitions it held until each has a new owner, or {@code limit}.
+     * Serves the partitions on {@code consumer} (not subscribed to the group; assigned here) until each has a new
+     * owner or {@code limit}; what is left then (or when reading fails) is released with no URL, counted as
+     * {@code leftCause}.
      */
-    void run(Runnable leave, Duration limit) {
-        Set<TopicPartition> held = consumer.assignment();
-        if (held.isEmpty()) {
-            return;
-        }
-        Map<TopicPartition, Long> positions = new HashMap<>();
-        for (TopicPartition tp : held) {
-            positions.put(tp, consumer.position(tp));
-        }
-        long started = System.currentTimeMillis();
-        leave.run();
-        consumer.assign(held);
+    void serve(KafkaConsumer<byte[], byte[]> consumer, Duration limit, FanoutMetrics.MoveCause leftCause) {
+        long started = createdAtMs;
+        consumer.assign(positions.keySet());
         positions.forEach(consumer::seek);
-        LOG.info("node {} left the group and serves partitions {} until their new owners have them", config.nodeId(),
-                numbers(held));
+        LOG.info("node {} serves partitions {} until their new owners have them", config.nodeId(),
+                numbers(positions.keySet()));
 
-        Set<TopicPartition> left = new HashSet<>(held);
+        try {
+            serveUntilTaken(consumer, started, limit);
+        } finally {
+            release(leftCause);
+        }
+    }
+
+    private void serveUntilTaken(KafkaConsumer<byte[], byte[]> consumer, long started, Duration limit) {
         Map<Integer, String> seenOnce = new HashMap<>();
         long deadline = started + limit.toMillis();
         long nextLook = started + LOOK_EVERY_MS;
-        while (!left.isEmpty() && System.currentTimeMillis() < deadline) {
-            for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(LOOK_EVERY_MS / 2))) {
-                registry.dispatch(record);
+        while (System.currentTimeMillis() < deadline) {
+            ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(LOOK_EVERY_MS / 2));
+            synchronized (this) {
+                for (ConsumerRecord<byte[], byte[]> record : records) {
+                    if (left.contains(new TopicPartition(record.topic(), record.partition()))) {
+                        registry.dispatch(record);
+                    }
+                }
+                consumer.pause(cancelled);
+                cancelled.clear();
+                if (left.isEmpty()) {
+                    break;
+                }
             }
             if (System.currentTimeMillis() < nextLook) {
                 continue;
@@ -83,32 +110,49 @@ final class Handover {
                 continue;
             }
             if (look.members() == 0) {
-                LOG.info("node {}: no other node is in the group to take partitions {}", config.nodeId(),
-                        numbers(left));
+                LOG.info("node {}: no node is in the group to take partitions {}", config.nodeId(), numbers(left()));
                 break;
             }
-            Set<TopicPartition> taken = new HashSet<>();
-            for (TopicPartition tp : left) {
-                String url = look.owners().get(tp.partition());
-                // our own URL: the group has not processed our leaving yet
-                if (url != null && !url.equals(ownUrl) && url.equals(seenOnce.get(tp.partition()))
-                        && config.nodeUrlAllowed(url, ownUrl)) {
-                    registry.release(tp.partition(), url, FanoutMetrics.MoveCause.HANDOVER);
-                    taken.add(tp);
-                }
-                seenOnce.put(tp.partition(), url);
-            }
+            Set<TopicPartition> taken = handOver(look, seenOnce);
             if (!taken.isEmpty()) {
-                left.removeAll(taken);
                 consumer.pause(taken);
                 LOG.info("node {} handed partitions {} over after {} ms", config.nodeId(), numbers(taken),
                         System.currentTimeMillis() - started);
             }
         }
+    }
+
+    /** Releases, with no URL, what is still served: nobody took it in time, or it cannot be read. */
+    synchronized void release(FanoutMetrics.MoveCause cause) {
         if (!left.isEmpty()) {
-            LOG.warn("node {}: partitions {} had no new owner {} ms after it left the group; their clients ask /route",
-                    config.nodeId(), numbers(left), System.currentTimeMillis() - started);
+            LOG.warn("node {}: partitions {} had no new owner {} ms after the hand-over began; their clients ask"
+                    + " /route", config.nodeId(), numbers(left), System.currentTimeMillis() - createdAtMs);
+            for (TopicPartition tp : left) {
+                registry.release(tp.partition(), null, cause);
+            }
+            left.clear();
         }
+    }
+
+    /** Tells the connections of each partition whose new owner the group names (twice running) to move there. */
+    private synchronized Set<TopicPartition> handOver(OwnerDirectory.Look look, Map<Integer, String> seenOnce) {
+        Set<TopicPartition> taken = new HashSet<>();
+        for (TopicPartition tp : left) {
+            String url = look.owners().get(tp.partition());
+            // our own URL: the group has not processed our leaving yet, or gives the partition back to us
+            if (url != null && !url.equals(ownUrl) && url.equals(seenOnce.get(tp.partition()))
+                    && config.nodeUrlAllowed(url, ownUrl)) {
+                registry.release(tp.partition(), url, FanoutMetrics.MoveCause.HANDOVER);
+                taken.add(tp);
+            }
+            seenOnce.put(tp.partition(), url);
+        }
+        left.removeAll(taken);
+        return taken;
+    }
+
+    private synchronized Set<TopicPartition> left() {
+        return Set.copyOf(left);
     }
 
     private static SortedSet<Integer> numbers(Set<TopicPartition> partitions) {

@@ -3,10 +3,14 @@ package dev.agentevents.fanout;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -22,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * This node's share of {@code agent-events-ordered}: one consumer (in the group all nodes share) on its own
  * thread, reading the partitions the group gives this node and handing each record to the
  * {@link SubscriberRegistry}, which offers it to the connections of the user its key names — nobody else's. When
- * the group gives or takes a partition, the registry and the {@link OwnerDirectory} learn of it.
+ * the group gives or takes a partition, the registry and the {@link OwnerDirectory} learn of it; what it takes for
+ * a node that joins is served until that node has it ({@link Handover}), as when this node stops.
  */
 final class PartitionFeed implements AutoCloseable {
 
@@ -37,8 +42,13 @@ final class PartitionFeed implements AutoCloseable {
     private final String advertisedUrl;
     private volatile boolean running = true;
     private volatile boolean polled;
-    // set while the node hands its partitions over: what leaving the group revokes is still served
-    private volatile boolean handingOver;
+    // set once the feed has stopped reading as a member of the group: what it revokes then is not handed over by
+    // the rebalance listener (the stopping node's own Handover serves it, or the node failed and releases it all)
+    private volatile boolean leaving;
+    // partitions the group took from this node for another, still served until the other has them
+    private final Set<Handover> revokedHandovers = ConcurrentHashMap.newKeySet();
+    private final List<Thread> handoverThreads = new CopyOnWriteArrayList<>();
+    private final String clientId;
 
     PartitionFeed(FanoutConfig config, SubscriberRegistry registry, OwnerDirectory owners, String clientId,
                   String advertisedUrl) {
@@ -46,6 +56,7 @@ final class PartitionFeed implements AutoCloseable {
         this.registry = registry;
         this.owners = owners;
         this.advertisedUrl = advertisedUrl;
+        this.clientId = clientId;
         this.consumer = new KafkaConsumer<>(consumerConfig(config, clientId, config.groupId()),
                 new ByteArrayDeserializer(), new ByteArrayDeserializer());
         this.partitions = consumer.partitionsFor(config.topics().ordered(), Duration.ofSeconds(30)).size();
@@ -108,22 +119,70 @@ final class PartitionFeed implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.error("feed stopped: {}", e.toString(), e);
         }
+        leaving = true;
         try {
             if (stopped) {
-                new Handover(config, consumer, registry, owners, advertisedUrl).run(() -> {
-                    handingOver = true;
-                    consumer.unsubscribe();
-                }, handoverLimit());
+                // the positions first: leaving the group revokes them (and the listener leaves them be)
+                Map<TopicPartition, Long> positions = positionsOf(consumer.assignment());
+                consumer.unsubscribe();
+                if (!positions.isEmpty()) {
+                    new Handover(config, registry, owners, advertisedUrl, positions).serve(consumer,
+                            handoverLimit(), FanoutMetrics.MoveCause.SHUTDOWN);
+                }
             }
         } catch (RuntimeException e) {
             LOG.warn("hand-over stopped: {}", e.toString(), e);
         } finally {
+            joinHandovers();
             registry.releaseAll(null, FanoutMetrics.MoveCause.SHUTDOWN);
             consumer.close(Duration.ofSeconds(10));
         }
     }
 
-    /** How long a stopping node serves partitions the group has not yet given to another node. */
+    private Map<TopicPartition, Long> positionsOf(Collection<TopicPartition> partitions) {
+        Map<TopicPartition, Long> positions = new HashMap<>();
+        for (TopicPartition tp : partitions) {
+            positions.put(tp, consumer.position(tp));
+        }
+        return positions;
+    }
+
+    /**
+     * Serves partitions the group took from this node (for a node that joins) on a consumer of their own until
+     * their new owner has them: the feed's consumer, a group member, cannot read partitions it is not assigned.
+     */
+    private void handOverRevoked(Map<TopicPartition, Long> positions) {
+        Handover handover = new Handover(config, registry, owners, advertisedUrl, positions);
+        revokedHandovers.add(handover);
+        Thread thread = new Thread(() -> {
+            try (KafkaConsumer<byte[], byte[]> reader = new KafkaConsumer<>(consumerConfig(config,
+                    clientId + "|handover", null), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+                handover.serve(reader, handoverLimit(), FanoutMetrics.MoveCause.REBALANCE);
+            } catch (RuntimeException e) {
+                LOG.warn("hand-over of revoked partitions stopped: {}", e.toString(), e);
+                handover.release(FanoutMetrics.MoveCause.REBALANCE);
+            } finally {
+                revokedHandovers.remove(handover);
+                owners.invalidate();
+            }
+        }, "fanout-handover-" + config.nodeId());
+        handoverThreads.removeIf(t -> !t.isAlive());
+        handoverThreads.add(thread);
+        thread.start();
+    }
+
+    private void joinHandovers() {
+        for (Thread thread : handoverThreads) {
+            try {
+                thread.join(handoverLimit().toMillis() + 10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** How long a node serves partitions it gives away that the group has not yet given to another node. */
     private Duration handoverLimit() {
         return config.sessionTimeout().multipliedBy(2);
     }
@@ -134,6 +193,8 @@ final class PartitionFeed implements AutoCloseable {
             if (assigned.isEmpty()) {
                 return;
             }
+            // given back while still being handed over: the feed reads it again, from here on
+            revokedHandovers.forEach(handover -> handover.cancel(assigned));
             Map<TopicPartition, Long> ends = consumer.endOffsets(assigned);
             Map<TopicPartition, Long> starts = consumer.beginningOffsets(assigned);
             for (TopicPartition tp : assigned) {
@@ -147,13 +208,12 @@ final class PartitionFeed implements AutoCloseable {
 
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
-            if (handingOver) {
-                return; // still served until the new owners have them (Handover)
+            if (leaving || revoked.isEmpty()) {
+                return;
             }
-            if (!revoked.isEmpty()) {
-                LOG.info("node {} hands over partitions {}", config.nodeId(), numbers(revoked));
-            }
-            release(revoked);
+            LOG.info("node {} hands over partitions {}", config.nodeId(), numbers(revoked));
+            handOverRevoked(positionsOf(revoked));
+            owners.invalidate();
         }
 
         @Override

@@ -6,8 +6,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
@@ -143,5 +145,92 @@ class TwoNodesTest {
                         .isLessThan(Duration.ofSeconds(6));
             }
         }
+    }
+
+    @Test
+    void shouldServeUsersOfPartitionsTakenForAJoiningNodeUntilItHasThemThenMoveThemStraightThere() throws Exception {
+        FanoutNode a = fixture.startSoleNode(Map.of());
+        Map<Integer, String> userOfPartition = new TreeMap<>();
+        for (int i = 0; userOfPartition.size() < FanoutFixture.PARTITIONS; i++) {
+            userOfPartition.putIfAbsent(a.partitionOf("joiner-" + i), "joiner-" + i);
+        }
+        Map<String, WsClient> onA = new HashMap<>();
+        Map<String, List<Long>> written = new HashMap<>();
+        try {
+            for (String user : userOfPartition.values()) {
+                WsClient client = WsClient.connect(vertx, WsClient.url(a, tokens.valid(user), null));
+                onA.put(user, client);
+                client.awaitFrame("welcome", WAIT);
+                fixture.write(FanoutFixture.event(user, "run-j", 0, "agent_started").build());
+                written.put(user, new ArrayList<>(List.of(0L)));
+            }
+
+            CompletableFuture<FanoutNode> joining = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return fixture.startNode("node-b", Map.of());
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (!handedOver(a, joining, userOfPartition, onA) && System.nanoTime() < deadline) {
+                for (String user : userOfPartition.values()) {
+                    long seq = written.get(user).size();
+                    fixture.write(FanoutFixture.thinking(user, "run-j", seq, "step " + seq));
+                    written.get(user).add(seq);
+                }
+                Thread.sleep(20);
+            }
+            FanoutNode b = joining.get(30, TimeUnit.SECONDS);
+            assertThat(b.ownedPartitions()).as("the joiner took partitions").isNotEmpty();
+
+            for (String user : userOfPartition.values()) {
+                long seq = written.get(user).size();
+                fixture.write(FanoutFixture.thinking(user, "run-j", seq, "after " + seq));
+                written.get(user).add(seq);
+            }
+            for (Map.Entry<Integer, String> entry : userOfPartition.entrySet()) {
+                String user = entry.getValue();
+                WsClient first = onA.get(user);
+                List<Long> shown = new ArrayList<>();
+                if (!b.ownedPartitions().contains(entry.getKey())) {
+                    first.awaitEvents(written.get(user).size(), WAIT);
+                    assertThat(first.closeCode).as("a user whose partition stayed is not moved").isNotDone();
+                    first.events().forEach(e -> shown.add(e.getLong("seq")));
+                    assertThat(shown).containsExactlyElementsOf(written.get(user));
+                    continue;
+                }
+                assertThat(first.awaitClose(WAIT)).isEqualTo((short) 4009);
+                assertThat(first.ofType("moved").get(0).getString("url")).as("moved names the joiner")
+                        .isEqualTo(b.webSocketUrl());
+                try (WsClient onB = WsClient.connect(vertx, b.webSocketUrl() + "?access_token="
+                        + tokens.valid(user) + "&resume=" + first.lastPosition())) {
+                    onB.awaitEvents(written.get(user).size() - first.events().size(), WAIT);
+                    WsClient.assertNoFrameFor(Duration.ofMillis(300), onB);
+                    first.events().forEach(e -> shown.add(e.getLong("seq")));
+                    onB.events().forEach(e -> shown.add(e.getLong("seq")));
+                }
+                assertThat(shown).as("every event of %s once, in order, across the move", user)
+                        .containsExactlyElementsOf(written.get(user));
+            }
+        } finally {
+            onA.values().forEach(WsClient::close);
+        }
+    }
+
+    /** Whether the joiner has its share and every user of that share has been moved off {@code a}. */
+    private static boolean handedOver(FanoutNode a, CompletableFuture<FanoutNode> joining,
+                                      Map<Integer, String> userOfPartition, Map<String, WsClient> onA) {
+        FanoutNode b = joining.getNow(null);
+        if (b == null || b.ownedPartitions().isEmpty()) {
+            return false;
+        }
+        for (int partition : b.ownedPartitions()) {
+            WsClient client = onA.get(userOfPartition.get(partition));
+            if (a.ownedPartitions().contains(partition) || !client.closeCode.isDone()) {
+                return false;
+            }
+        }
+        return a.ownedPartitions().size() + b.ownedPartitions().size() == FanoutFixture.PARTITIONS;
     }
 }
