@@ -67,23 +67,22 @@ final class Handover {
      * {@code leftCause}.
      */
     void serve(KafkaConsumer<byte[], byte[]> consumer, Duration limit, FanoutMetrics.MoveCause leftCause) {
-        long started = createdAtMs;
         consumer.assign(positions.keySet());
         positions.forEach(consumer::seek);
         LOG.info("node {} serves partitions {} until their new owners have them", config.nodeId(),
                 numbers(positions.keySet()));
 
         try {
-            serveUntilTaken(consumer, started, limit);
+            serveUntilTaken(consumer, limit);
         } finally {
             release(leftCause);
         }
     }
 
-    private void serveUntilTaken(KafkaConsumer<byte[], byte[]> consumer, long started, Duration limit) {
+    private void serveUntilTaken(KafkaConsumer<byte[], byte[]> consumer, Duration limit) {
         Map<Integer, String> seenOnce = new HashMap<>();
-        long deadline = started + limit.toMillis();
-        long nextLook = started + LOOK_EVERY_MS;
+        long deadline = createdAtMs + limit.toMillis();
+        long nextLook = createdAtMs + LOOK_EVERY_MS;
         while (System.currentTimeMillis() < deadline) {
             ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(LOOK_EVERY_MS / 2));
             synchronized (this) {
@@ -117,7 +116,7 @@ final class Handover {
             if (!taken.isEmpty()) {
                 consumer.pause(taken);
                 LOG.info("node {} handed partitions {} over after {} ms", config.nodeId(), numbers(taken),
-                        System.currentTimeMillis() - started);
+                        System.currentTimeMillis() - createdAtMs);
             }
         }
     }
@@ -155,7 +154,8 @@ final class Handover {
         return Set.copyOf(left);
     }
 
-    private static SortedSet<Integer> numbers(Set<TopicPartition> partitions) {
+    /** The partitions' numbers in order, for the log. */
+    static SortedSet<Integer> numbers(Collection<TopicPartition> partitions) {
         SortedSet<Integer> numbers = new TreeSet<>();
         partitions.forEach(tp -> numbers.add(tp.partition()));
         return numbers;

@@ -6,11 +6,8 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -45,9 +42,8 @@ final class PartitionFeed implements AutoCloseable {
     // set once the feed has stopped reading as a member of the group: what it revokes then is not handed over by
     // the rebalance listener (the stopping node's own Handover serves it, or the node failed and releases it all)
     private volatile boolean leaving;
-    // partitions the group took from this node for another, still served until the other has them
-    private final Set<Handover> revokedHandovers = ConcurrentHashMap.newKeySet();
-    private final List<Thread> handoverThreads = new CopyOnWriteArrayList<>();
+    // partitions the group took from this node for another, each served on its thread until the other has them
+    private final Map<Handover, Thread> revokedHandovers = new ConcurrentHashMap<>();
     private final String clientId;
 
     PartitionFeed(FanoutConfig config, SubscriberRegistry registry, OwnerDirectory owners, String clientId,
@@ -153,7 +149,6 @@ final class PartitionFeed implements AutoCloseable {
      */
     private void handOverRevoked(Map<TopicPartition, Long> positions) {
         Handover handover = new Handover(config, registry, owners, advertisedUrl, positions);
-        revokedHandovers.add(handover);
         Thread thread = new Thread(() -> {
             try (KafkaConsumer<byte[], byte[]> reader = new KafkaConsumer<>(consumerConfig(config,
                     clientId + "|handover", null), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
@@ -166,13 +161,12 @@ final class PartitionFeed implements AutoCloseable {
                 owners.invalidate();
             }
         }, "fanout-handover-" + config.nodeId());
-        handoverThreads.removeIf(t -> !t.isAlive());
-        handoverThreads.add(thread);
+        revokedHandovers.put(handover, thread);
         thread.start();
     }
 
     private void joinHandovers() {
-        for (Thread thread : handoverThreads) {
+        for (Thread thread : List.copyOf(revokedHandovers.values())) {
             try {
                 thread.join(handoverLimit().toMillis() + 10_000);
             } catch (InterruptedException e) {
@@ -194,7 +188,7 @@ final class PartitionFeed implements AutoCloseable {
                 return;
             }
             // given back while still being handed over: the feed reads it again, from here on
-            revokedHandovers.forEach(handover -> handover.cancel(assigned));
+            revokedHandovers.keySet().forEach(handover -> handover.cancel(assigned));
             Map<TopicPartition, Long> ends = consumer.endOffsets(assigned);
             Map<TopicPartition, Long> starts = consumer.beginningOffsets(assigned);
             for (TopicPartition tp : assigned) {
@@ -211,7 +205,7 @@ final class PartitionFeed implements AutoCloseable {
             if (leaving || revoked.isEmpty()) {
                 return;
             }
-            LOG.info("node {} hands over partitions {}", config.nodeId(), numbers(revoked));
+            LOG.info("node {} hands over partitions {}", config.nodeId(), Handover.numbers(revoked));
             handOverRevoked(positionsOf(revoked));
             owners.invalidate();
         }
@@ -219,15 +213,10 @@ final class PartitionFeed implements AutoCloseable {
         @Override
         public void onPartitionsLost(Collection<TopicPartition> lost) {
             if (!lost.isEmpty()) {
-                LOG.warn("node {} lost partitions {} (it was out of the group)", config.nodeId(), numbers(lost));
+                LOG.warn("node {} lost partitions {} (it was out of the group)", config.nodeId(),
+                        Handover.numbers(lost));
             }
             release(lost);
-        }
-
-        private SortedSet<Integer> numbers(Collection<TopicPartition> partitions) {
-            SortedSet<Integer> numbers = new TreeSet<>();
-            partitions.forEach(tp -> numbers.add(tp.partition()));
-            return numbers;
         }
 
         private void release(Collection<TopicPartition> partitions) {

@@ -80,7 +80,8 @@ public final class FaultReport {
             FaultAudit.UserWaits delays = row.delays();
             double down = (fault.restartedAtMs() - fault.atMs()) / 1000.0;
             boolean flowingBefore = impact.deliveredBefore() > 0;
-            faultList.addObject().put("kind", fault.kind()).put("what", fault.what()).put("atSeconds", fault.atMs() / 1000.0)
+            faultList.addObject().put("kind", fault.kind()).put("what", fault.what())
+                    .put("atSeconds", fault.atMs() / 1000.0)
                     .put("downSeconds", down).put("longestGlobalStallSeconds", impact.longestStallSeconds())
                     .put("longestUserWaitSeconds", waits.maxSeconds()).put("userWaitP50Seconds", waits.p50Seconds())
                     .put("userWaitP95Seconds", waits.p95Seconds()).put("userWaitP99Seconds", waits.p99Seconds())
