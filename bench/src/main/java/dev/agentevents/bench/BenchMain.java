@@ -31,8 +31,8 @@ public final class BenchMain implements Callable<Integer> {
     @Parameters(index = "0", description = "throughput, latency, router, fanout, scale, or faults")
     String scenario;
 
-    @Option(names = "--rounds", description = "rounds per side (default: ${DEFAULT-VALUE})")
-    int rounds = 3;
+    @Option(names = "--rounds", description = "rounds per side (default: 3; fanout 2, to stay under five minutes)")
+    Integer rounds;
 
     @Option(names = "--seconds", description = "measured seconds per round (default: per scenario)")
     Double seconds;
@@ -50,6 +50,10 @@ public final class BenchMain implements Callable<Integer> {
 
     @Option(names = "--connections", split = ",", description = "fanout: sockets (default: 1000,10000,19000)")
     List<Integer> connections = List.of(1000, 10_000, 19_000);
+
+    @Option(names = "--fixed-rate", description = "fanout: also measure latency with each side fed this many "
+            + "events/s (default: off; publish → frame latency is the latency scenario's)")
+    int fixedRate;
 
     @Option(names = "--stream-threads", description = "throughput, latency: Kafka Streams threads of the router and of "
             + "the bare hop alike (default: ${DEFAULT-VALUE})")
@@ -96,12 +100,12 @@ public final class BenchMain implements Callable<Integer> {
                         Duration.ofMillis(50));
                 case "latency" -> scenarios(stack, 10, 0.5).latency(smoke ? List.of(1000) : rates,
                         smoke ? List.of("eos:50") : configs, smoke ? 2 : 10, !smoke);
-                case "fanout" -> new FanoutScenario(stack, new PipelineScenarios.Settings(smoke ? 1 : rounds,
+                case "fanout" -> new FanoutScenario(stack, new PipelineScenarios.Settings(smoke ? 1 : rounds(2),
                         smoke ? 2 : seconds == null ? 2 : seconds, smoke ? 1 : 1, 0, 12, 1), System.err)
-                        .run(smoke ? List.of(200) : connections, smoke ? 2000 : 20_000);
-                case "router" -> new RouterScenario(stack, new PipelineScenarios.Settings(smoke ? 1 : rounds, 0, 0,
+                        .run(smoke ? List.of(200) : connections, smoke ? 2000 : fixedRate);
+                case "router" -> new RouterScenario(stack, new PipelineScenarios.Settings(smoke ? 1 : rounds(3), 0, 0,
                         smoke ? 10 : users, 12, streamThreads), System.err).run(smoke ? 3000 : 200_000, !smoke);
-                case "scale" -> new ScaleScenario(new PipelineScenarios.Settings(smoke ? 1 : rounds,
+                case "scale" -> new ScaleScenario(new PipelineScenarios.Settings(smoke ? 1 : rounds(3),
                         smoke ? 2 : seconds == null ? 3 : seconds, smoke ? 1 : 2, smoke ? 10 : users, 12, 1),
                         smoke ? 100 : 2000, smoke ? 1 : ScaleScenario.MAX_WARMUP_SECONDS,
                         // a smoke run only checks that it runs: its processes start fast (C1 only) rather than
@@ -120,10 +124,14 @@ public final class BenchMain implements Callable<Integer> {
 
     private PipelineScenarios scenarios(EmbeddedStack stack, double defaultSeconds, double warmup)
             throws InterruptedException {
-        return new PipelineScenarios(stack, new PipelineScenarios.Settings(smoke ? 1 : rounds,
+        return new PipelineScenarios(stack, new PipelineScenarios.Settings(smoke ? 1 : rounds(3),
                 smoke ? 2 : seconds == null ? defaultSeconds : seconds, smoke ? 1 : warmup, smoke ? 10 : users, 12,
                 streamThreads),
                 System.err);
+    }
+
+    private int rounds(int scenarioDefault) {
+        return rounds == null ? scenarioDefault : rounds;
     }
 
     public static void main(String[] args) {
