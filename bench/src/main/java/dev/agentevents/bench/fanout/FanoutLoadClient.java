@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
  * client_max_window_bits}, context takeover both ways unless the server says otherwise), and the second number
  * printed is how many sockets the server agreed it on ({@code CONNECTED n deflated}).
  * Then, for every {@code MEASURE <seconds>} line on stdin measures frames received and their latency (from the
- * frame's occurredAt, same host clock) and prints one JSON line. {@code EXIT} ends it.
+ * frame's occurredAt, same host clock) and prints one JSON line. It runs until it is killed or its stdin closes.
  */
 final class FanoutLoadClient {
 
@@ -79,7 +79,7 @@ final class FanoutLoadClient {
         ObjectMapper json = new ObjectMapper();
         BufferedReader commands = new BufferedReader(new InputStreamReader(System.in));
         String line;
-        while ((line = commands.readLine()) != null && !line.equals("EXIT")) {
+        while ((line = commands.readLine()) != null) {
             if (line.startsWith("MEASURE ")) {
                 Meter.Sample sample = Meter.measure(meter, Double.parseDouble(line.substring(8)));
                 ObjectNode result = json.createObjectNode().put("frames", sample.count())
