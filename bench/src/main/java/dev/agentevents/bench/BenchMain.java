@@ -101,7 +101,7 @@ public final class BenchMain implements Callable<Integer> {
                 case "latency" -> scenarios(stack, 10, 0.5).latency(smoke ? List.of(1000) : rates,
                         smoke ? List.of("eos:50") : configs, smoke ? 2 : 10, !smoke);
                 case "fanout" -> new FanoutScenario(stack, new PipelineScenarios.Settings(smoke ? 1 : rounds(2),
-                        smoke ? 2 : seconds == null ? 2 : seconds, smoke ? 1 : 1, 0, 12, 1), System.err)
+                        smoke ? 2 : seconds == null ? 2 : seconds, 1, 0, 12, 1), System.err)
                         .run(smoke ? List.of(200) : connections, smoke ? 2000 : fixedRate);
                 case "router" -> new RouterScenario(stack, new PipelineScenarios.Settings(smoke ? 1 : rounds(3), 0, 0,
                         smoke ? 10 : users, 12, streamThreads), System.err).run(smoke ? 3000 : 200_000, !smoke);
